@@ -31,6 +31,9 @@ public static class PosixFile
     /// <summary>The current process's effective user ID.</summary>
     public static uint EffectiveUserId => throw new NotImplementedException();
 
+    /// <summary>The current process's effective group ID.</summary>
+    public static uint EffectiveGroupId => throw new NotImplementedException();
+
     /// <summary>Whether a process with this ID exists (<c>kill(pid, 0)</c>).</summary>
     public static bool ProcessExists(int pid) => throw new NotImplementedException();
 }

@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.Threading.Channels;
+using KubeBackup.Restic.Model;
+using KubeBackup.Restic.Repository;
+
+namespace KubeBackup.Restic.Archiver;
+
+/// <summary>
+/// The CPU-heavy half of saving: a pool of workers that compress and encrypt new blobs and hand them to the
+/// <see cref="BlobWriter"/>. Producers (file readers, tree builders) hash a blob, claim it, and queue it here; the
+/// queue is bounded so that readers cannot run ahead of compression and fill memory.
+/// </summary>
+internal sealed class BlobSaver : IAsyncDisposable
+{
+    private readonly ResticRepository _repository;
+    private readonly BlobWriter _writer;
+    private readonly Channel<Job> _queue;
+    private readonly Task[] _workers;
+    private readonly CancellationToken _cancellationToken;
+
+    private readonly record struct Job(BlobType Type, ResticId Id, byte[] Buffer, int Length);
+
+    public BlobSaver(ResticRepository repository, BlobWriter writer, int workers, CancellationToken cancellationToken)
+    {
+        _repository = repository;
+        _writer = writer;
+        _cancellationToken = cancellationToken;
+        _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(workers * 2) { SingleReader = false, SingleWriter = false });
+        _workers = new Task[workers];
+        for (int i = 0; i < workers; i++)
+        {
+            _workers[i] = Task.Run(WorkAsync, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Queues a blob unless the repository or this session already has it. Takes ownership of
+    /// <paramref name="pooledBuffer"/> (rented from <see cref="ArrayPool{T}.Shared"/>) in every case. Returns whether
+    /// the blob is new.</summary>
+    public async ValueTask<bool> SaveAsync(BlobType type, ResticId id, byte[] pooledBuffer, int length)
+    {
+        if (!_writer.TryReserve(id, type))
+        {
+            ArrayPool<byte>.Shared.Return(pooledBuffer);
+            return false;
+        }
+
+        try
+        {
+            await _queue.Writer.WriteAsync(new Job(type, id, pooledBuffer, length), _cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(pooledBuffer);
+            throw;
+        }
+
+        return true;
+    }
+
+    /// <summary>Copies a blob into a pooled buffer and queues it (for callers whose buffer is reused).</summary>
+    public ValueTask<bool> SaveCopyAsync(BlobType type, ResticId id, ReadOnlySpan<byte> data)
+    {
+        if (_writer.Has(id, type))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, data.Length));
+        data.CopyTo(buffer);
+        return SaveAsync(type, id, buffer, data.Length);
+    }
+
+    private async Task WorkAsync()
+    {
+        await foreach (var job in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            byte[]? sealedBuffer = null;
+            try
+            {
+                if (_cancellationToken.IsCancellationRequested)
+                {
+                    continue;
+                }
+
+                sealedBuffer = ArrayPool<byte>.Shared.Rent(ResticRepository.MaxSealedLength(job.Length));
+                int n = _repository.SealBlob(job.Type, job.Buffer.AsSpan(0, job.Length), sealedBuffer, out uint ulen);
+                await _writer.AddAsync(job.Type, job.Id, sealedBuffer.AsMemory(0, n), ulen, job.Length).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(job.Buffer);
+                if (sealedBuffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(sealedBuffer);
+                }
+            }
+        }
+    }
+
+    /// <summary>Waits until every queued blob is in a pack (not yet uploaded: see <see cref="BlobWriter.FlushAsync"/>).</summary>
+    public async Task CompleteAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_workers).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(_workers).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or KubeBackupException)
+        {
+            // The session failed; the error was surfaced by CompleteAsync or by the writer.
+        }
+
+        while (_queue.Reader.TryRead(out var job))
+        {
+            ArrayPool<byte>.Shared.Return(job.Buffer);
+        }
+    }
+}

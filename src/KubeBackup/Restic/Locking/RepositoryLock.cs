@@ -1,0 +1,283 @@
+using System.Buffers;
+using KubeBackup.Restic.Json;
+using KubeBackup.Restic.Model;
+using KubeBackup.Restic.Repository;
+using KubeBackup.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace KubeBackup.Restic.Locking;
+
+/// <summary>A lock file found in a repository, with whether it is stale.</summary>
+/// <param name="Id">The lock file's ID.</param>
+/// <param name="Document">Its content; null if it could not be read.</param>
+/// <param name="IsStale">Whether the lock is stale: not refreshed for 30 minutes, or held by a process of this host that is gone.</param>
+public sealed record LockInfo(ResticId Id, LockDocument? Document, bool IsStale);
+
+/// <summary>
+/// A lock held on a repository, restic-style: a lock file under <c>locks/</c>, shared (backup, restore) or exclusive
+/// (prune, forget). While held it is refreshed every 5 minutes by writing a new lock file and deleting the old one, so
+/// that other processes never mistake a long backup for a dead one. Disposing releases it.
+/// </summary>
+public sealed class RepositoryLock : IAsyncDisposable
+{
+    /// <summary>A lock not refreshed for this long is stale.</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often a held lock is refreshed.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(5);
+
+    private readonly ResticRepository _repository;
+    private readonly LockDocument _document;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _refresher;
+    private readonly SemaphoreSlim _fileLock = new(1, 1);
+    private ResticId _currentId;
+    private bool _released;
+
+    private RepositoryLock(ResticRepository repository, LockDocument document, ResticId id, TimeSpan refreshInterval)
+    {
+        _repository = repository;
+        _document = document;
+        _currentId = id;
+        _refresher = Task.Run(() => RefreshLoopAsync(refreshInterval));
+    }
+
+    /// <summary>Whether the lock is exclusive.</summary>
+    public bool IsExclusive => _document.Exclusive;
+
+    /// <summary>The current lock file's ID (it changes on every refresh).</summary>
+    public ResticId Id => _currentId;
+
+    /// <summary>Takes a lock, failing with <see cref="RepositoryLockedException"/> if a conflicting lock exists.
+    /// An exclusive lock conflicts with every other lock; a shared one only with exclusive locks. Stale locks still
+    /// conflict (as in restic) until removed with <see cref="RemoveStaleLocksAsync"/>.</summary>
+    /// <param name="repository">The repository.</param>
+    /// <param name="exclusive">Exclusive (for operations that delete) or shared.</param>
+    /// <param name="retryFor">How long to keep retrying while the repository is locked (restic's <c>--retry-lock</c>); zero fails at once.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    public static async Task<RepositoryLock> AcquireAsync(ResticRepository repository, bool exclusive, TimeSpan retryFor = default,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        var deadline = DateTimeOffset.UtcNow + retryFor;
+        var delay = TimeSpan.FromSeconds(5);
+        while (true)
+        {
+            try
+            {
+                return await TryAcquireOnceAsync(repository, exclusive, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RepositoryLockedException) when (DateTimeOffset.UtcNow + delay < deadline)
+            {
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
+            }
+        }
+    }
+
+    private static async Task<RepositoryLock> TryAcquireOnceAsync(ResticRepository repository, bool exclusive, CancellationToken cancellationToken)
+    {
+        await ThrowOnConflictAsync(repository, exclusive, ignore: null, cancellationToken).ConfigureAwait(false);
+        var document = new LockDocument
+        {
+            Time = GoTime.Now(),
+            Exclusive = exclusive,
+            Hostname = repository.Options.Hostname,
+            Username = repository.Options.Username,
+            Pid = Environment.ProcessId,
+            Uid = Platform.PosixFile.EffectiveUserId,
+        };
+        var id = await WriteAsync(repository, document, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Two processes may have checked at the same moment; looking again after a pause catches the loser of that race.
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            await ThrowOnConflictAsync(repository, exclusive, ignore: id, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await TryRemoveAsync(repository, id).ConfigureAwait(false);
+            throw;
+        }
+
+        repository.Logger.LogDebug("Acquired {Kind} lock {LockId}", exclusive ? "exclusive" : "shared", id.ToShortString());
+        return new RepositoryLock(repository, document, id, RefreshInterval);
+    }
+
+    private static async Task ThrowOnConflictAsync(ResticRepository repository, bool exclusive, ResticId? ignore, CancellationToken cancellationToken)
+    {
+        foreach (var info in await ListAsync(repository, cancellationToken).ConfigureAwait(false))
+        {
+            if (info.Id == ignore)
+            {
+                continue;
+            }
+
+            if (info.Document is null)
+            {
+                throw new RepositoryLockedException(
+                    $"The repository has a lock file that cannot be read ({info.Id.ToShortString()}); if no other process uses the repository, remove it with 'unlock --remove-all'.",
+                    info.Id.ToString());
+            }
+
+            if (exclusive || info.Document.Exclusive)
+            {
+                var d = info.Document;
+                throw new RepositoryLockedException(
+                    $"The repository is already locked {(d.Exclusive ? "exclusively" : "")} by PID {d.Pid} on {d.Hostname} by {d.Username} since {d.Time}" +
+                    (info.IsStale ? " (the lock is stale; 'unlock' removes it)." : "."),
+                    info.Id.ToString(), d.Exclusive, info.IsStale);
+            }
+        }
+    }
+
+    /// <summary>Lists the repository's locks with their staleness.</summary>
+    public static async Task<IReadOnlyList<LockInfo>> ListAsync(ResticRepository repository, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        var result = new List<LockInfo>();
+        await foreach (var f in repository.Backend.ListAsync(FileType.Lock, cancellationToken).ConfigureAwait(false))
+        {
+            if (f.Size == 0)
+            {
+                // restic ignores empty lock files (a crash between create and write on some backends).
+                continue;
+            }
+
+            var id = ResticId.Parse(f.Name);
+            LockDocument? doc = null;
+            try
+            {
+                doc = ResticJson.ReadLock(await repository.LoadJsonFileAsync(new FileHandle(FileType.Lock, f.Name), cancellationToken).ConfigureAwait(false));
+            }
+            catch (StorageFileNotFoundException)
+            {
+                // Released (or refreshed) while we listed.
+                continue;
+            }
+            catch (Exception ex) when (ex is IntegrityException or FormatException)
+            {
+            }
+
+            result.Add(new LockInfo(id, doc, doc is not null && IsStale(doc, repository.Options.Hostname)));
+        }
+
+        return result;
+    }
+
+    /// <summary>Whether a lock is stale: older than <see cref="StaleAfter"/>, or from this host with its process gone.</summary>
+    public static bool IsStale(LockDocument document, string thisHost)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        if (DateTimeOffset.UtcNow - document.Time.ToDateTimeOffset() > StaleAfter)
+        {
+            return true;
+        }
+
+        return string.Equals(document.Hostname, thisHost, StringComparison.Ordinal) && !Platform.PosixFile.ProcessExists(document.Pid);
+    }
+
+    /// <summary>Removes stale locks (restic's <c>unlock</c>), or every lock with <paramref name="all"/>
+    /// (<c>unlock --remove-all</c>). Returns how many were removed.</summary>
+    public static async Task<int> RemoveStaleLocksAsync(ResticRepository repository, bool all = false, CancellationToken cancellationToken = default)
+    {
+        int removed = 0;
+        foreach (var info in await ListAsync(repository, cancellationToken).ConfigureAwait(false))
+        {
+            if (all || info.IsStale)
+            {
+                if (await TryRemoveAsync(repository, info.Id).ConfigureAwait(false))
+                {
+                    removed++;
+                }
+            }
+        }
+
+        return removed;
+    }
+
+    private static async Task<ResticId> WriteAsync(ResticRepository repository, LockDocument document, CancellationToken cancellationToken)
+    {
+        var json = new ArrayBufferWriter<byte>(256);
+        ResticJson.WriteLock(document, json);
+        return await repository.SaveJsonFileAsync(FileType.Lock, json.WrittenMemory, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> TryRemoveAsync(ResticRepository repository, ResticId id)
+    {
+        try
+        {
+            await repository.Backend.RemoveAsync(new FileHandle(FileType.Lock, id.ToString()), CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (StorageException)
+        {
+            return false;
+        }
+    }
+
+    private async Task RefreshLoopAsync(TimeSpan interval)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, _stop.Token).ConfigureAwait(false);
+                await RefreshAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is KubeBackupException or IOException)
+            {
+                // A failed refresh is retried at the next tick; the lock only goes stale after 30 minutes.
+                _repository.Logger.LogWarning(ex, "Refreshing lock {LockId} failed", _currentId.ToShortString());
+            }
+        }
+    }
+
+    /// <summary>Refreshes the lock now: writes a new lock file with the current time and removes the old one.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        await _fileLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_released)
+            {
+                return;
+            }
+
+            _document.Time = GoTime.Now();
+            var old = _currentId;
+            _currentId = await WriteAsync(_repository, _document, cancellationToken).ConfigureAwait(false);
+            await TryRemoveAsync(_repository, old).ConfigureAwait(false);
+        }
+        finally
+        {
+            _fileLock.Release();
+        }
+    }
+
+    /// <summary>Releases the lock (removes its file).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _refresher.ConfigureAwait(false);
+        await _fileLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_released)
+            {
+                _released = true;
+                await TryRemoveAsync(_repository, _currentId).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _fileLock.Release();
+        }
+
+        _stop.Dispose();
+    }
+}

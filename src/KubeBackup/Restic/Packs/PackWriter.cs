@@ -1,0 +1,108 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using KubeBackup.Restic.Crypto;
+using KubeBackup.Restic.Model;
+
+namespace KubeBackup.Restic.Packs;
+
+/// <summary>
+/// Assembles one pack in a temporary file: sealed blobs are appended as they come, the pack's SHA-256 (its future name)
+/// is computed on the way, and <see cref="Finish"/> appends the sealed header. Keeping packs on disk rather than in
+/// memory keeps a backup's memory flat however many packs are waiting for upload. Not thread-safe; one writer per pack.
+/// </summary>
+internal sealed class PackWriter : IDisposable
+{
+    private readonly FileStream _file;
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly List<PackBlob> _blobs = [];
+    private long _size;
+    private bool _finished;
+
+    public PackWriter(BlobType type, string tempDirectory)
+    {
+        Type = type;
+        string path = Path.Combine(tempDirectory, $"kubebackup-pack-{Guid.NewGuid():N}.tmp");
+        _file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.None,
+            BufferSize = 0,
+            // The file is only a staging area: the OS removes it however the process ends.
+            Options = FileOptions.DeleteOnClose,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+    }
+
+    /// <summary>The blob type this pack holds (packs never mix data and trees).</summary>
+    public BlobType Type { get; }
+
+    /// <summary>Bytes written so far (blobs only, before the header).</summary>
+    public long Size => _size;
+
+    /// <summary>The blobs in the pack, in order.</summary>
+    public IReadOnlyList<PackBlob> Blobs => _blobs;
+
+    /// <summary>Appends a sealed blob.</summary>
+    public void Add(ResticId id, ReadOnlySpan<byte> sealedBlob, uint uncompressedLength)
+    {
+        if (_finished)
+        {
+            throw new InvalidOperationException("The pack is finished.");
+        }
+
+        if (_size + sealedBlob.Length > uint.MaxValue)
+        {
+            throw new InvalidOperationException("A pack cannot exceed 4 GiB.");
+        }
+
+        _file.Write(sealedBlob);
+        _hash.AppendData(sealedBlob);
+        _blobs.Add(new PackBlob(id, Type, (uint)_size, (uint)sealedBlob.Length, uncompressedLength));
+        _size += sealedBlob.Length;
+    }
+
+    /// <summary>Appends the sealed header and its length and returns the pack's ID, with the file rewound for upload.</summary>
+    public ResticId Finish(CryptoKey key)
+    {
+        if (_blobs.Count == 0)
+        {
+            throw new InvalidOperationException("An empty pack cannot be written.");
+        }
+
+        int entriesLength = PackHeader.EntriesLength(_blobs);
+        int sealedLength = entriesLength + CryptoKey.Overhead;
+        var buffer = ArrayPool<byte>.Shared.Rent(sealedLength + 4);
+        try
+        {
+            PackHeader.WriteEntries(_blobs, buffer.AsSpan(CryptoKey.IvSize, entriesLength));
+            key.Seal(buffer.AsSpan(CryptoKey.IvSize, entriesLength), buffer.AsSpan(0, sealedLength));
+            BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(sealedLength), (uint)sealedLength);
+            var tail = buffer.AsSpan(0, sealedLength + 4);
+            _file.Write(tail);
+            _hash.AppendData(tail);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        _finished = true;
+        _file.Flush();
+        _file.Position = 0;
+        return ResticId.FromBytes(_hash.GetHashAndReset());
+    }
+
+    /// <summary>The finished pack's content, rewound; the stream belongs to this writer.</summary>
+    public Stream Content => _finished ? _file : throw new InvalidOperationException("The pack is not finished.");
+
+    /// <summary>The finished pack's size including its header.</summary>
+    public long FileSize => _file.Length;
+
+    public void Dispose()
+    {
+        _file.Dispose();
+        _hash.Dispose();
+    }
+}

@@ -1,0 +1,467 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using System.Threading.Channels;
+using KubeBackup.Platform;
+using KubeBackup.Restic.Archiver;
+using KubeBackup.Restic.Filtering;
+using KubeBackup.Restic.Index;
+using KubeBackup.Restic.Locking;
+using KubeBackup.Restic.Model;
+using KubeBackup.Restic.Repository;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+
+namespace KubeBackup.Restic.Restorer;
+
+/// <summary>
+/// Restores a snapshot into a folder. Every file system operation goes through a directory handle and one validated
+/// name at a time, and never follows a symlink at that name, so no name in a snapshot ('..', 'a/b', '/etc/x') and no
+/// symlink restored (or planted) earlier can lead a write outside the target. Blobs are fetched and written in
+/// parallel, several per large file; zero runs stay holes; folders get their modes and times last, deepest first, so
+/// restoring their contents does not disturb them.
+/// </summary>
+internal sealed class Restorer
+{
+    private readonly ResticRepository _repository;
+    private readonly RestoreOptions _options;
+    private readonly PathPatternList _includes;
+    private readonly PathPatternList _excludes;
+    private readonly bool _restoreOwner;
+    private readonly List<RestoreError> _errors = [];
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Dictionary<(ulong Device, ulong Inode), byte[][]> _firstLinks = [];
+    private readonly List<(byte[][] Dir, byte[] Name, byte[][] Original, string Path)> _pendingLinks = [];
+    private string _target = "";
+    private Channel<BlobJob> _jobs = null!;
+    private long _files, _dirs, _others, _bytes, _filesTotal, _bytesTotal;
+
+    /// <summary>A folder restored; its metadata is applied at the end, after everything inside it.</summary>
+    private sealed class RestoredDir
+    {
+        public required byte[] Name { get; init; }
+        public required Node? Node { get; init; }
+        public List<RestoredDir> Children { get; } = [];
+    }
+
+    /// <summary>A directory handle shared by the file jobs inside it; closed when the last one is done.</summary>
+    private sealed class SharedDirectory(DirectoryHandle handle)
+    {
+        private int _refs = 1;
+        public DirectoryHandle Handle { get; } = handle;
+        public void AddRef() => Interlocked.Increment(ref _refs);
+
+        public void Release()
+        {
+            if (Interlocked.Decrement(ref _refs) == 0)
+            {
+                Handle.Dispose();
+            }
+        }
+    }
+
+    /// <summary>One file being written; the last of its blob jobs closes it and applies its metadata.</summary>
+    private sealed class FileState(SharedDirectory dir, byte[] name, Node node, string path, SafeFileHandle handle, int blobs)
+    {
+        private int _remaining = blobs;
+        public SharedDirectory Dir { get; } = dir;
+        public byte[] Name { get; } = name;
+        public Node Node { get; } = node;
+        public string Path { get; } = path;
+        public SafeFileHandle Handle { get; } = handle;
+        public volatile bool Failed;
+        public bool CompleteOne() => Interlocked.Decrement(ref _remaining) == 0;
+    }
+
+    private readonly record struct BlobJob(FileState File, ResticId Id, BlobLocation Location, long Offset);
+
+    public Restorer(ResticRepository repository, RestoreOptions options)
+    {
+        _repository = repository;
+        _options = options;
+        _includes = new PathPatternList(options.Includes);
+        _excludes = new PathPatternList(options.Excludes);
+        _restoreOwner = options.RestoreOwnership ?? PosixFile.EffectiveUserId == 0;
+    }
+
+    public async Task<RestoreResult> RunAsync(Snapshot snapshot, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(_options.Target);
+        await using var repoLock = await RepositoryLock.AcquireAsync(_repository, exclusive: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
+        string target = Path.GetFullPath(_options.Target);
+        _target = target;
+        Directory.CreateDirectory(target);
+        using var root = DirectoryHandle.Open(target);
+
+        int workers = _options.Concurrency ?? Math.Max(4, _repository.Options.Parallelism * 2);
+        _jobs = Channel.CreateBounded<BlobJob>(new BoundedChannelOptions(workers * 4) { SingleWriter = true });
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var workerTasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(cts.Token), CancellationToken.None)).ToArray();
+        using var reporter = progress is null ? null : new Timer(_ => Report(progress), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
+
+        var top = new RestoredDir { Name = [], Node = null };
+        var rootDir = new SharedDirectory(DirectoryHandle.Open(target));
+        try
+        {
+            var tree = await _repository.LoadTreeAsync(snapshot.Tree, cts.Token).ConfigureAwait(false);
+            await RestoreTreeAsync(rootDir, top, tree, [], "", cts.Token).ConfigureAwait(false);
+            rootDir.Release();
+            _jobs.Writer.TryComplete();
+            await Task.WhenAll(workerTasks).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            _jobs.Writer.TryComplete();
+            await Task.WhenAll(workerTasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+            throw;
+        }
+
+        CreateHardLinks();
+        ApplyDirectoryMetadata(root, top);
+        if (progress is not null)
+        {
+            Report(progress);
+        }
+
+        return new RestoreResult
+        {
+            Files = _files,
+            Directories = _dirs,
+            OtherNodes = _others,
+            Bytes = _bytes,
+            Errors = _errors.ToArray(),
+            Duration = _clock.Elapsed,
+        };
+    }
+
+    private void Report(IProgress<RestoreProgress> progress) =>
+        progress.Report(new RestoreProgress(Interlocked.Read(ref _files), Interlocked.Read(ref _filesTotal), Interlocked.Read(ref _bytes),
+            Interlocked.Read(ref _bytesTotal), _clock.Elapsed));
+
+    private void AddError(string path, string message)
+    {
+        lock (_errors)
+        {
+            _errors.Add(new RestoreError(path, message));
+        }
+
+        _repository.Logger.LogWarning("Cannot restore {Path}: {Message}", path, message);
+    }
+
+    /// <summary>A name is safe if it is one path component: not empty, not '.' or '..', no '/' and no NUL.</summary>
+    internal static bool IsSafeName(ReadOnlySpan<byte> name) =>
+        name.Length > 0 && !name.SequenceEqual("."u8) && !name.SequenceEqual(".."u8) && name.IndexOfAny((byte)'/', (byte)0) < 0;
+
+    private async Task RestoreTreeAsync(SharedDirectory dir, RestoredDir restoredDir, Tree tree, byte[][] relDir, string path, CancellationToken ct)
+    {
+        foreach (var node in tree.Nodes)
+        {
+            ct.ThrowIfCancellationRequested();
+            string display = node.DisplayName;
+            string itemPath = path + "/" + display;
+            if (!IsSafeName(node.Name))
+            {
+                AddError(itemPath, "the snapshot holds an unsafe name (empty, '.', '..', or containing '/'); it was not restored");
+                continue;
+            }
+
+            bool selected = (_includes.IsEmpty || _includes.Matches(itemPath)) && !_excludes.Matches(itemPath);
+            if (node.Type == NodeType.Dir)
+            {
+                bool descend = !_excludes.Matches(itemPath) && (selected || _includes.MayMatchBelow(PathPattern.SplitPath(itemPath)));
+                if (!descend || node.Subtree is not { } subtree)
+                {
+                    continue;
+                }
+
+                // Created owner-writable; the real mode comes at the end, after the contents.
+                DirectoryHandle child;
+                try
+                {
+                    child = dir.Handle.CreateDirectory(node.Name, 0x1C0);
+                }
+                catch (IOException ex)
+                {
+                    AddError(itemPath, ex.Message);
+                    continue;
+                }
+
+                var restoredChild = new RestoredDir { Name = node.Name, Node = node };
+                restoredDir.Children.Add(restoredChild);
+                Interlocked.Increment(ref _dirs);
+                var shared = new SharedDirectory(child);
+                try
+                {
+                    var childTree = await _repository.LoadTreeAsync(subtree, ct).ConfigureAwait(false);
+                    await RestoreTreeAsync(shared, restoredChild, childTree, [.. relDir, node.Name], itemPath, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IntegrityException or NotFoundException)
+                {
+                    AddError(itemPath, ex.Message);
+                }
+                finally
+                {
+                    shared.Release();
+                }
+
+                continue;
+            }
+
+            if (!selected)
+            {
+                continue;
+            }
+
+            try
+            {
+                await RestoreNodeAsync(dir, node, relDir, itemPath, ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                AddError(itemPath, ex.Message);
+            }
+        }
+    }
+
+    private async Task RestoreNodeAsync(SharedDirectory dir, Node node, byte[][] relDir, string itemPath, CancellationToken ct)
+    {
+        switch (node.Type)
+        {
+            case NodeType.File:
+                if (node.Links > 1 && node.Inode != 0)
+                {
+                    var key = (node.DeviceId, node.Inode);
+                    if (_firstLinks.TryGetValue(key, out var original))
+                    {
+                        // Linked after all files are written, to the copy restored first.
+                        _pendingLinks.Add((relDir, node.Name, original, itemPath));
+                        return;
+                    }
+
+                    _firstLinks[key] = [.. relDir, node.Name];
+                }
+
+                await RestoreFileAsync(dir, node, itemPath, ct).ConfigureAwait(false);
+                break;
+
+            case NodeType.Symlink:
+                dir.Handle.CreateSymlink(node.Name, node.LinkTarget ?? []);
+                ApplyMetadata(dir.Handle, node, isSymlink: true);
+                Interlocked.Increment(ref _others);
+                break;
+
+            case NodeType.Fifo:
+            case NodeType.Dev:
+            case NodeType.CharDev:
+                var kind = node.Type switch
+                {
+                    NodeType.Fifo => PosixFileKind.Fifo,
+                    NodeType.Dev => PosixFileKind.BlockDevice,
+                    _ => PosixFileKind.CharDevice,
+                };
+                dir.Handle.CreateSpecial(node.Name, kind, NodeFactory.PosixPermissions(node.Mode), node.Device);
+                ApplyMetadata(dir.Handle, node, isSymlink: false);
+                Interlocked.Increment(ref _others);
+                break;
+
+            case NodeType.Socket:
+                // A socket only means something to the process that bound it; restic does not restore them either.
+                break;
+
+            default:
+                AddError(itemPath, $"node type {node.Type} cannot be restored");
+                break;
+        }
+    }
+
+    private async Task RestoreFileAsync(SharedDirectory dir, Node node, string itemPath, CancellationToken ct)
+    {
+        var content = node.Content ?? [];
+        var locations = new BlobLocation[content.Count];
+        long size = 0;
+        for (int i = 0; i < content.Count; i++)
+        {
+            if (!_repository.Index.TryGet(content[i], BlobType.Data, out locations[i]))
+            {
+                AddError(itemPath, $"data blob {content[i].ToShortString()} is not in the index; the file was not restored");
+                return;
+            }
+
+            size += locations[i].PlaintextLength;
+        }
+
+        var handle = dir.Handle.CreateFile(node.Name, 0x180);
+        Interlocked.Increment(ref _filesTotal);
+        Interlocked.Add(ref _bytesTotal, size);
+        var state = new FileState(dir, node.Name, node, itemPath, handle, content.Count);
+        dir.AddRef();
+        if (content.Count == 0)
+        {
+            FinishFile(state, size: 0);
+            return;
+        }
+
+        long offset = 0;
+        for (int i = 0; i < content.Count; i++)
+        {
+            await _jobs.Writer.WriteAsync(new BlobJob(state, content[i], locations[i], offset), ct).ConfigureAwait(false);
+            offset += locations[i].PlaintextLength;
+        }
+    }
+
+    private async Task WorkAsync(CancellationToken ct)
+    {
+        await foreach (var job in _jobs.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            var file = job.File;
+            if (!file.Failed && !ct.IsCancellationRequested)
+            {
+                int length = (int)job.Location.PlaintextLength;
+                var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+                try
+                {
+                    await _repository.LoadBlobAsync(job.Id, job.Location, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
+                    var data = buffer.AsSpan(0, length);
+                    // Zero blobs are left as holes; the final truncate gives the file its full length.
+                    if (!_options.Sparse || data.IndexOfAnyExcept((byte)0) >= 0)
+                    {
+                        RandomAccess.Write(file.Handle, data, job.Offset);
+                    }
+
+                    Interlocked.Add(ref _bytes, length);
+                }
+                catch (Exception ex) when (ex is IOException or KubeBackupException)
+                {
+                    file.Failed = true;
+                    AddError(file.Path, ex.Message);
+                }
+                catch (OperationCanceledException)
+                {
+                    file.Failed = true;
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+
+            if (file.CompleteOne())
+            {
+                FinishFile(file, job.Offset + job.Location.PlaintextLength);
+            }
+        }
+    }
+
+    private void FinishFile(FileState file, long size)
+    {
+        try
+        {
+            if (!file.Failed)
+            {
+                PosixFile.SetLength(file.Handle, size);
+            }
+
+            file.Handle.Dispose();
+            if (!file.Failed)
+            {
+                ApplyMetadata(file.Dir.Handle, file.Node, isSymlink: false);
+                Interlocked.Increment(ref _files);
+            }
+        }
+        catch (IOException ex)
+        {
+            AddError(file.Path, ex.Message);
+        }
+        finally
+        {
+            file.Handle.Dispose();
+            file.Dir.Release();
+        }
+    }
+
+    private void ApplyMetadata(DirectoryHandle dir, Node node, bool isSymlink)
+    {
+        // Owner first: chown clears setuid/setgid bits, so the mode must come after it.
+        if (_restoreOwner)
+        {
+            dir.SetOwner(node.Name, node.Uid, node.Gid);
+        }
+
+        if (!isSymlink)
+        {
+            dir.SetPermissions(node.Name, NodeFactory.PosixPermissions(node.Mode));
+            if (node.ExtendedAttributes is { } xattrs)
+            {
+                foreach (var a in xattrs)
+                {
+                    try
+                    {
+                        dir.SetExtendedAttribute(node.Name, a.Name, a.Value);
+                    }
+                    catch (PosixException ex)
+                    {
+                        _repository.Logger.LogDebug("Extended attribute {Name} of {Node} not restored: {Message}", a.Name, node.DisplayName, ex.Message);
+                    }
+                }
+            }
+        }
+
+        dir.SetTimes(node.Name, ToTimeSpec(node.AccessTime), ToTimeSpec(node.ModTime));
+    }
+
+    private static TimeSpec ToTimeSpec(GoTime t) => new(t.UnixSeconds, t.Nanoseconds);
+
+    private void CreateHardLinks()
+    {
+        foreach (var (relDir, name, original, path) in _pendingLinks)
+        {
+            try
+            {
+                using var linkDir = OpenRelative(relDir);
+                using var originalDir = OpenRelative(original[..^1]);
+                linkDir.CreateHardLink(name, originalDir, original[^1]);
+                Interlocked.Increment(ref _others);
+            }
+            catch (IOException ex)
+            {
+                AddError(path, "hard link: " + ex.Message);
+            }
+        }
+    }
+
+    private DirectoryHandle OpenRelative(byte[][] components)
+    {
+        // Components were restored by us as real folders; OpenDirectory refuses anything else at each step.
+        var current = DirectoryHandle.Open(_target);
+        foreach (var c in components)
+        {
+            var next = current.OpenDirectory(c);
+            current.Dispose();
+            current = next;
+        }
+
+        return current;
+    }
+
+    private void ApplyDirectoryMetadata(DirectoryHandle parent, RestoredDir dir)
+    {
+        foreach (var child in dir.Children)
+        {
+            try
+            {
+                using (var handle = parent.OpenDirectory(child.Name))
+                {
+                    ApplyDirectoryMetadata(handle, child);
+                }
+
+                ApplyMetadata(parent, child.Node!, isSymlink: false);
+            }
+            catch (IOException ex)
+            {
+                AddError(child.Node!.DisplayName, ex.Message);
+            }
+        }
+    }
+}
