@@ -1,0 +1,45 @@
+using System.CommandLine;
+using KubeBackup.Restic.Repository;
+
+namespace KubeBackup.Cli.Commands;
+
+internal static class InitCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var version = new Option<string>("--repository-version")
+        {
+            Description = "repository format version: 1, 2, 'latest' or 'stable' (default: stable = 2)",
+            DefaultValueFactory = _ => "stable",
+        };
+        var command = new Command("init", "Initialize a new repository") { version };
+        command.SetAction(async (parse, ct) =>
+        {
+            var context = new CliContext(parse, global);
+            int v = parse.GetValue(version) switch
+            {
+                "1" => 1,
+                "2" or "latest" or "stable" => 2,
+                var other => throw new CliException($"Unsupported repository version '{other}'."),
+            };
+            var backend = context.CreateBackend();
+            var password = context.GetPassword(confirm: true);
+            await using var repo = await ResticRepository.InitAsync(backend, password, new RepositoryInitOptions { Version = v }, context.RepositoryOptions(), ct);
+            if (context.Json)
+            {
+                Console.Out.WriteLine($"{{\"message_type\":\"initialized\",\"id\":\"{repo.Config.Id}\",\"repository\":{System.Text.Json.JsonSerializer.Serialize(backend.Location)}}}");
+            }
+            else
+            {
+                context.Info($"created restic repository {repo.Config.Id.ToShortString()} at {backend.Location}");
+                context.Info("");
+                context.Info("Please note that knowledge of your password is required to access");
+                context.Info("the repository. Losing your password means that your data is");
+                context.Info("irrecoverably lost.");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}
