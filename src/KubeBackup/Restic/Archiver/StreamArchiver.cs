@@ -62,7 +62,22 @@ internal sealed class StreamArchiver
         ResticId root;
         try
         {
-            result = await chunker.ChunkAsync((buffer, token) => stream.ReadAsync(buffer, token), bytesProgress, cts.Token).ConfigureAwait(false);
+            long received = 0;
+            result = await chunker.ChunkAsync(async (buffer, token) =>
+            {
+                try
+                {
+                    int n = await stream.ReadAsync(buffer, token).ConfigureAwait(false);
+                    received += n;
+                    return n;
+                }
+                catch (IOException ex)
+                {
+                    throw new TruncatedStreamException(
+                        $"Reading the stream for {snapshotPath} failed after {received} bytes: {ex.Message}; no snapshot was written.",
+                        _options.ExpectedLength ?? -1, received, ex);
+                }
+            }, bytesProgress, cts.Token).ConfigureAwait(false);
             if (_options.ExpectedLength is { } expected && result.Bytes != expected)
             {
                 throw new TruncatedStreamException(

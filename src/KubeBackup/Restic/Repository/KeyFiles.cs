@@ -35,6 +35,7 @@ internal static class KeyFiles
         }
 
         byte[] passwordBytes = Encoding.UTF8.GetBytes(password);
+        var damaged = new List<string>();
         try
         {
             foreach (var info in names)
@@ -46,11 +47,19 @@ internal static class KeyFiles
                 {
                     var bytes = new byte[info.Size];
                     await backend.ReadAsync(handle, 0, bytes, cancellationToken).ConfigureAwait(false);
+                    if (!ResticId.TryParse(info.Name, out var expected) || ResticId.Hash(bytes) != expected)
+                    {
+                        // Key files are named by their hash: a mismatch is damage, not a wrong password.
+                        damaged.Add(handle.RelativePath);
+                        continue;
+                    }
+
                     doc = ResticJson.ReadKey(bytes);
                 }
                 catch (FormatException)
                 {
-                    // A damaged key file must not hide a good one; the password simply does not open it.
+                    // A damaged key file must not hide a good one; try the others first.
+                    damaged.Add(handle.RelativePath);
                     continue;
                 }
 
@@ -64,6 +73,12 @@ internal static class KeyFiles
         finally
         {
             CryptographicOperations.ZeroMemory(passwordBytes);
+        }
+
+        if (damaged.Count > 0)
+        {
+            // The damaged key might have been the one for this password: say so rather than blame the password.
+            throw new IntegrityException($"the password opens no intact key, and {damaged.Count} key file(s) are damaged", string.Join(", ", damaged));
         }
 
         throw new WrongPasswordException($"The password opens none of the {names.Count} key(s) of the repository at {backend.Location}.");

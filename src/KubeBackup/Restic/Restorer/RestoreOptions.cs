@@ -33,7 +33,8 @@ public sealed record RestoreProgress(long FilesDone, long FilesTotal, long Bytes
 /// <summary>Something that could not be restored.</summary>
 /// <param name="Path">The path in the snapshot.</param>
 /// <param name="Message">What went wrong.</param>
-public sealed record RestoreError(string Path, string Message);
+/// <param name="Exception">The typed error behind it, if any (for example an <see cref="IntegrityException"/> naming a damaged pack).</param>
+public sealed record RestoreError(string Path, string Message, Exception? Exception = null);
 
 /// <summary>The outcome of a restore.</summary>
 public sealed class RestoreResult

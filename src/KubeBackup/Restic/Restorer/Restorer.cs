@@ -140,11 +140,11 @@ internal sealed class Restorer
         progress.Report(new RestoreProgress(Interlocked.Read(ref _files), Interlocked.Read(ref _filesTotal), Interlocked.Read(ref _bytes),
             Interlocked.Read(ref _bytesTotal), _clock.Elapsed));
 
-    private void AddError(string path, string message)
+    private void AddError(string path, string message, Exception? exception = null)
     {
         lock (_errors)
         {
-            _errors.Add(new RestoreError(path, message));
+            _errors.Add(new RestoreError(path, message, exception));
         }
 
         _repository.Logger.LogWarning("Cannot restore {Path}: {Message}", path, message);
@@ -199,7 +199,7 @@ internal sealed class Restorer
                 }
                 catch (Exception ex) when (ex is IntegrityException or NotFoundException)
                 {
-                    AddError(itemPath, ex.Message);
+                    AddError(itemPath, ex.Message, ex);
                 }
                 finally
                 {
@@ -335,7 +335,7 @@ internal sealed class Restorer
                 catch (Exception ex) when (ex is IOException or KubeBackupException)
                 {
                     file.Failed = true;
-                    AddError(file.Path, ex.Message);
+                    AddError(file.Path, ex.Message, ex);
                 }
                 catch (OperationCanceledException)
                 {
@@ -368,6 +368,11 @@ internal sealed class Restorer
             {
                 ApplyMetadata(file.Dir.Handle, file.Node, isSymlink: false);
                 Interlocked.Increment(ref _files);
+            }
+            else
+            {
+                // A file that could not be restored whole is removed: half a file would pass for the real thing.
+                file.Dir.Handle.Remove(file.Name, directory: false);
             }
         }
         catch (IOException ex)

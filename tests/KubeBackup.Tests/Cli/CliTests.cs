@@ -1,0 +1,119 @@
+using System.Text.Json;
+using KubeBackup.Tests.Support;
+
+namespace KubeBackup.Tests.Cli;
+
+/// <summary>The console host as a restic user drives it: same commands, flags, environment variables and exit codes.</summary>
+public class CliTests
+{
+    private static Dictionary<string, string> Env(string repo, string password = TestRepository.Password) => new()
+    {
+        ["RESTIC_REPOSITORY"] = repo,
+        ["RESTIC_PASSWORD"] = password,
+    };
+
+    [Fact]
+    public async Task Init_backup_snapshots_ls_dump_restore_round_trip()
+    {
+        using var dir = new TempDirectory();
+        var repo = dir.Combine("repo");
+        var source = dir.Combine("src");
+        SimpleTree.Create(source, bigFileBytes: 2 * 1024 * 1024);
+        var env = Env(repo);
+
+        var init = await CliRunner.RunAsync(env, null, "init");
+        Assert.True(init.ExitCode == 0, init.StandardError);
+        Assert.Contains("created restic repository", init.StandardOutput, StringComparison.Ordinal);
+
+        var backup = await CliRunner.RunAsync(env, null, "backup", source, "--tag", "a,b", "--host", "web-1", "--exclude", "*.dat");
+        Assert.True(backup.ExitCode == 0, backup.StandardError);
+        Assert.Contains("snapshot", backup.StandardOutput, StringComparison.Ordinal);
+
+        var snapshots = await CliRunner.RunAsync(env, null, "snapshots", "--json");
+        Assert.Equal(0, snapshots.ExitCode);
+        var list = JsonDocument.Parse(snapshots.StandardOutput).RootElement;
+        var snap = Assert.Single(list.EnumerateArray());
+        Assert.Equal("web-1", snap.GetProperty("hostname").GetString());
+        Assert.Equal(["a", "b"], snap.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(source, snap.GetProperty("paths")[0].GetString());
+
+        var ls = await CliRunner.RunAsync(env, null, "ls", "latest");
+        Assert.Equal(0, ls.ExitCode);
+        Assert.Contains(source + "/docs/readme.txt", ls.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(".dat", ls.StandardOutput, StringComparison.Ordinal);
+
+        var dumped = await CliRunner.RunForBytesAsync(env, "dump", snap.GetProperty("short_id").GetString()!, source + "/big.bin");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "big.bin")), dumped);
+
+        var restore = await CliRunner.RunAsync(env, null, "restore", "latest", "--target", dir.Combine("out"), "--host", "web-1");
+        Assert.True(restore.ExitCode == 0, restore.StandardError);
+        var expected = SimpleTree.Describe(source).Where(kv => !kv.Key.EndsWith(".dat", StringComparison.Ordinal)).ToDictionary();
+        Assert.Equal(expected, SimpleTree.Describe(Path.Combine(dir.Combine("out"), source.TrimStart('/'))).ToDictionary());
+
+        // What we wrote is an ordinary restic repository.
+        var check = await new ResticCli(repo, TestRepository.Password).RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+    }
+
+    [Fact]
+    public async Task Stdin_backup_and_password_file()
+    {
+        using var dir = new TempDirectory();
+        var repo = dir.Combine("repo");
+        var passwordFile = dir.Combine("pw");
+        File.WriteAllText(passwordFile, TestRepository.Password + "\n");
+        var env = new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = repo };
+        Assert.Equal(0, (await CliRunner.RunAsync(env, null, "--password-file", passwordFile, "init", "--repository-version", "1")).ExitCode);
+        var data = new byte[3_000_000];
+        new Random(3).NextBytes(data);
+
+        var backup = await CliRunner.RunAsync(env, new MemoryStream(data), "-p", passwordFile, "backup", "--stdin", "--stdin-filename", "dump.bin");
+
+        Assert.True(backup.ExitCode == 0, backup.StandardError);
+        Assert.Equal(data, await new ResticCli(repo, TestRepository.Password).RunForBytesAsync("dump", "latest", "/dump.bin"));
+    }
+
+    [Fact]
+    public async Task Wrong_password_exits_1_with_restics_message()
+    {
+        using var dir = new TempDirectory();
+        var repo = dir.Combine("repo");
+        Assert.Equal(0, (await CliRunner.RunAsync(Env(repo), null, "init")).ExitCode);
+
+        var result = await CliRunner.RunAsync(Env(repo, "wrong"), null, "snapshots");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("wrong password", result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Backup_with_an_unreadable_target_exits_3_and_still_writes_a_snapshot()
+    {
+        using var dir = new TempDirectory();
+        var repo = dir.Combine("repo");
+        var source = dir.Combine("src");
+        SimpleTree.Create(source, bigFileBytes: 100, smallFiles: 2);
+        Assert.Equal(0, (await CliRunner.RunAsync(Env(repo), null, "init")).ExitCode);
+
+        var result = await CliRunner.RunAsync(Env(repo), null, "backup", source, dir.Combine("missing"));
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("missing", result.StandardError, StringComparison.Ordinal);
+        var snapshots = await CliRunner.RunAsync(Env(repo), null, "snapshots", "--json");
+        Assert.Single(JsonDocument.Parse(snapshots.StandardOutput).RootElement.EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Missing_repository_and_missing_password_are_fatal()
+    {
+        using var dir = new TempDirectory();
+        var noRepo = await CliRunner.RunAsync(Env(dir.Combine("nothing-here")), null, "snapshots");
+        Assert.Equal(1, noRepo.ExitCode);
+        Assert.Contains("no repository", noRepo.StandardError, StringComparison.OrdinalIgnoreCase);
+
+        var noPassword = await CliRunner.RunAsync(new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = dir.Combine("r") }, null, "init");
+        Assert.Equal(1, noPassword.ExitCode);
+        Assert.Contains("password", noPassword.StandardError, StringComparison.OrdinalIgnoreCase);
+    }
+}

@@ -1,0 +1,195 @@
+using KubeBackup.Restic.Archiver;
+using KubeBackup.Restic.Model;
+using KubeBackup.Restic.Restorer;
+using KubeBackup.Tests.Support;
+
+namespace KubeBackup.Tests.Restic.Archiver;
+
+public class BackupRestoreTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Backup_then_restore_gives_identical_files_and_restic_checks_clean(int version)
+    {
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        SimpleTree.Create(source);
+        await using var repo = await TestRepository.InitAsync(dir.Combine("repo"), version);
+        var options = new BackupOptions();
+        options.Paths.Add(source);
+        options.Tags.Add("nightly");
+
+        var result = await repo.BackupAsync(options);
+
+        Assert.True(result.IsComplete);
+        Assert.Equal([source], result.Snapshot.Paths);
+        Assert.Equal(["nightly"], result.Snapshot.Tags);
+        Assert.True(result.Summary.FilesNew >= 40);
+        var restore = await repo.RestoreAsync(result.Snapshot, new RestoreOptions { Target = dir.Combine("out") });
+        Assert.True(restore.IsComplete, string.Join("\n", restore.Errors));
+        var restored = Path.Combine(dir.Combine("out"), source.TrimStart('/'));
+        Assert.Equal(SimpleTree.Describe(source), SimpleTree.Describe(restored));
+
+        var restic = new ResticCli(dir.Combine("repo"), TestRepository.Password);
+        var check = await restic.RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+        Assert.Contains("no errors were found", check.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Second_backup_reads_nothing_unchanged_and_adds_nothing()
+    {
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        SimpleTree.Create(source);
+        await using var repo = await TestRepository.InitAsync(dir.Combine("repo"));
+        var options = new BackupOptions();
+        options.Paths.Add(source);
+        var first = await repo.BackupAsync(options);
+
+        var second = await repo.BackupAsync(options);
+
+        Assert.Equal(first.Snapshot.Id, second.Parent);
+        Assert.Equal(0ul, second.Summary.FilesNew + second.Summary.FilesChanged);
+        Assert.Equal(first.Summary.FilesNew, second.Summary.FilesUnmodified);
+        Assert.Equal(0ul, second.Summary.DataBlobs + second.Summary.TreeBlobs);
+        Assert.Equal(first.Snapshot.Tree, second.Snapshot.Tree);
+    }
+
+    [Fact]
+    public async Task Changed_file_is_read_again_and_restores_with_new_content()
+    {
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        SimpleTree.Create(source);
+        await using var repo = await TestRepository.InitAsync(dir.Combine("repo"));
+        var options = new BackupOptions();
+        options.Paths.Add(source);
+        await repo.BackupAsync(options);
+        File.AppendAllText(Path.Combine(source, "docs", "readme.txt"), "one more line\n");
+
+        var second = await repo.BackupAsync(options);
+
+        Assert.Equal(1ul, second.Summary.FilesChanged);
+        var restored = dir.Combine("out");
+        await repo.RestoreAsync(second.Snapshot, new RestoreOptions { Target = restored });
+        Assert.Equal(SimpleTree.Describe(source), SimpleTree.Describe(Path.Combine(restored, source.TrimStart('/'))));
+    }
+
+    [Fact]
+    public async Task Excluded_paths_are_not_in_the_snapshot()
+    {
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        SimpleTree.Create(source, bigFileBytes: 1000);
+        await using var repo = await TestRepository.InitAsync(dir.Combine("repo"));
+        var options = new BackupOptions();
+        options.Paths.Add(source);
+        options.Excludes.Add("nested");
+        options.Excludes.Add("*.txt");
+
+        var result = await repo.BackupAsync(options);
+
+        var paths = new List<string>();
+        await foreach (var e in repo.ListFilesAsync(result.Snapshot))
+        {
+            paths.Add(e.Path);
+        }
+
+        Assert.Contains(paths, p => p.EndsWith("/big.bin", StringComparison.Ordinal));
+        Assert.DoesNotContain(paths, p => p.Contains("/nested", StringComparison.Ordinal));
+        Assert.DoesNotContain(paths, p => p.EndsWith(".txt", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Restore_with_include_restores_only_matching_paths()
+    {
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        SimpleTree.Create(source, bigFileBytes: 1000);
+        await using var repo = await TestRepository.InitAsync(dir.Combine("repo"));
+        var options = new BackupOptions();
+        options.Paths.Add(source);
+        var result = await repo.BackupAsync(options);
+        var restoreOptions = new RestoreOptions { Target = dir.Combine("out") };
+        restoreOptions.Includes.Add("readme.txt");
+
+        var restore = await repo.RestoreAsync(result.Snapshot, restoreOptions);
+
+        Assert.Equal(1, restore.Files);
+        var files = Directory.GetFiles(dir.Combine("out"), "*", SearchOption.AllDirectories);
+        var only = Assert.Single(files);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "docs", "readme.txt")), File.ReadAllBytes(only));
+    }
+
+    [Fact]
+    public async Task Dump_writes_the_exact_file_content()
+    {
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        SimpleTree.Create(source);
+        await using var repo = await TestRepository.InitAsync(dir.Combine("repo"));
+        var options = new BackupOptions();
+        options.Paths.Add(source);
+        var result = await repo.BackupAsync(options);
+        using var output = new MemoryStream();
+
+        await repo.DumpAsync(result.Snapshot, source + "/big.bin", output);
+
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "big.bin")), output.ToArray());
+    }
+
+    [Fact]
+    public async Task Missing_target_is_reported_and_an_all_missing_backup_fails()
+    {
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        SimpleTree.Create(source, bigFileBytes: 10);
+        await using var repo = await TestRepository.InitAsync(dir.Combine("repo"));
+        var options = new BackupOptions();
+        options.Paths.Add(source);
+        options.Paths.Add(dir.Combine("does-not-exist"));
+
+        var result = await repo.BackupAsync(options);
+
+        Assert.False(result.IsComplete);
+        Assert.Contains(result.Errors, e => e.Path.EndsWith("does-not-exist", StringComparison.Ordinal));
+        var onlyMissing = new BackupOptions();
+        onlyMissing.Paths.Add(dir.Combine("does-not-exist"));
+        var before = (await repo.ListSnapshotsAsync()).Count;
+        await Assert.ThrowsAsync<NotFoundException>(() => repo.BackupAsync(onlyMissing));
+        Assert.Equal(before, (await repo.ListSnapshotsAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Cancelled_backup_writes_no_snapshot_and_restic_still_checks_clean()
+    {
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        SimpleTree.Create(source, bigFileBytes: 40 * 1024 * 1024);
+        await using var repo = await TestRepository.InitAsync(dir.Combine("repo"));
+        var options = new BackupOptions();
+        options.Paths.Add(source);
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress<BackupProgress>(p =>
+        {
+            if (p.BytesRead > 0)
+            {
+                cts.Cancel();
+            }
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => repo.BackupAsync(options, progress, cts.Token));
+
+        Assert.Empty(await repo.ListSnapshotsAsync());
+        Assert.Empty(Directory.GetFiles(dir.Combine("repo", "locks")));
+        var check = await new ResticCli(dir.Combine("repo"), TestRepository.Password).RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+    }
+
+    private sealed class SyncProgress<T>(Action<T> action) : IProgress<T>
+    {
+        public void Report(T value) => action(value);
+    }
+}
