@@ -214,13 +214,19 @@ public class ContentDefinedChunkerTests
         Assert.Throws<ArgumentException>(() => new ContentDefinedChunker(new ChunkerPolynomial(value)));
     }
 
-    [Fact]
-    public void Small_degree_polynomials_still_chunk_like_the_reference()
+    [Theory]
+    [InlineData(0x211UL)] // x^9 + x^4 + 1, the smallest degree accepted
+    [InlineData(0x1009UL)] // degree 12
+    [InlineData(0x1100BUL)] // degree 16
+    public void Low_degree_polynomials_cut_often_and_still_match_the_reference(ulong polynomial)
     {
-        // Degree 9 (x^9 + x^4 + 1): the smallest accepted; the fingerprint has only 9 bits, so the split mask matches
-        // whenever it is zero.
+        // A fingerprint of k < 20 bits has its low 20 bits zero once in 2^k bytes, so cuts come soon after MinSize and
+        // several of the interleaved lanes hit in the same stretch: the first in stream order must win.
         var data = RandomWithZeroRuns(11);
-        Assert.Equal(ReferenceChunkLengths(0x211, data), ChunkLengths(0x211, data, RandomPieces(9)));
+        var expected = ReferenceChunkLengths(polynomial, data);
+        Assert.True(expected.Count > 20);
+        Assert.Equal(expected, ChunkLengths(polynomial, data));
+        Assert.Equal(expected, ChunkLengths(polynomial, data, RandomPieces(9)));
     }
 
     [Fact]
