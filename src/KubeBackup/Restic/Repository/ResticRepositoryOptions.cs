@@ -20,8 +20,8 @@ public sealed class ResticRepositoryOptions
     /// <summary>How many packs may be uploaded at once. Default: the backend's <see cref="Storage.IBackend.MaxConcurrency"/>, at most 8.</summary>
     public int? UploadConcurrency { get; set; }
 
-    /// <summary>Host name recorded in locks and, by default, in snapshots. Default: the machine name.</summary>
-    public string Hostname { get; set; } = Environment.MachineName;
+    /// <summary>Host name recorded in locks and, by default, in snapshots. Default: the full host name, as restic records it (so snapshots of both tools find each other as parents).</summary>
+    public string Hostname { get; set; } = System.Net.Dns.GetHostName();
 
     /// <summary>User name recorded in locks and snapshots. Default: the process user.</summary>
     public string Username { get; set; } = Environment.UserName;
