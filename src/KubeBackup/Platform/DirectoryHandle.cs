@@ -395,13 +395,16 @@ public sealed class DirectoryHandle : IDisposable
     }
 
     /// <summary>Creates a symlink, replacing a non-directory at the name.</summary>
+    /// <remarks>The target is stored as given and never resolved. An empty target fails with <c>ENOENT</c> (the
+    /// kernel's answer) and one containing NUL with <c>EINVAL</c>: both are data from a snapshot, so they are
+    /// reported like any other failed restore of an entry, not as a programming error.</remarks>
     /// <exception cref="PosixException"><c>EISDIR</c> if a directory is at the name.</exception>
     public unsafe void CreateSymlink(ReadOnlySpan<byte> name, ReadOnlySpan<byte> target)
     {
         PosixNames.Validate(name);
-        if (target.IsEmpty || target.Contains((byte)0))
+        if (target.Contains((byte)0))
         {
-            throw new ArgumentException("A symlink target must be non-empty and contain no NUL.", nameof(target));
+            throw new PosixException("symlinkat", EINVAL, PosixNames.Join(DisplayPath, name));
         }
 
         Span<byte> scratch = stackalloc byte[NameScratch];
@@ -573,14 +576,15 @@ public sealed class DirectoryHandle : IDisposable
     }
 
     /// <summary>Sets an extended attribute of a child (not following symlinks).</summary>
-    /// <remarks>Linux refuses <c>user.*</c> attributes on symlinks and special files (<c>EPERM</c>).</remarks>
+    /// <remarks>Linux refuses <c>user.*</c> attributes on symlinks and special files (<c>EPERM</c>). An empty
+    /// attribute name or one containing NUL fails with <c>EINVAL</c> (it comes from snapshot data).</remarks>
     public unsafe void SetExtendedAttribute(ReadOnlySpan<byte> name, string attributeName, ReadOnlySpan<byte> value)
     {
         PosixNames.Validate(name);
-        ArgumentException.ThrowIfNullOrEmpty(attributeName);
-        if (attributeName.Contains('\0', StringComparison.Ordinal))
+        ArgumentNullException.ThrowIfNull(attributeName);
+        if (attributeName.Length == 0 || attributeName.Contains('\0', StringComparison.Ordinal))
         {
-            throw new ArgumentException("An attribute name must not contain NUL.", nameof(attributeName));
+            throw new PosixException("lsetxattr", EINVAL, PosixNames.Join(DisplayPath, name));
         }
 
         var attribute = Terminate(Encoding.UTF8.GetBytes(attributeName), stackalloc byte[NameScratch]);

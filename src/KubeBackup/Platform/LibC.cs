@@ -218,6 +218,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "geteuid")]
     internal static partial uint GetEUid();
 
+    [LibraryImport(Library, EntryPoint = "getegid")]
+    internal static partial uint GetEGid();
+
     [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
     internal static partial int Kill(int pid, int signal);
 

@@ -131,7 +131,7 @@ public static class PosixFile
     public static uint EffectiveUserId => GetEUid();
 
     /// <summary>The current process's effective group ID.</summary>
-    public static uint EffectiveGroupId => throw new NotImplementedException();
+    public static uint EffectiveGroupId => GetEGid();
 
     /// <summary>Whether a process with this ID exists (<c>kill(pid, 0)</c>).</summary>
     /// <remarks>EPERM means the process exists but belongs to someone else. IDs of zero or less are never a single

@@ -309,6 +309,20 @@ public class DirectoryHandleTests
     }
 
     [Fact]
+    public void Bad_link_targets_and_attribute_names_from_snapshot_data_fail_as_IO_errors()
+    {
+        // A restore catches IOException per entry; these come from snapshot data, so they must not escape as
+        // argument errors.
+        using var scratch = new ScratchFolder();
+        scratch.Handle.CreateFile("f"u8, 0x1A4).Dispose();
+        Assert.Equal(ENOENT, Assert.Throws<PosixException>(() => scratch.Handle.CreateSymlink("empty"u8, ""u8)).Errno);
+        Assert.Equal(EINVAL, Assert.Throws<PosixException>(() => scratch.Handle.CreateSymlink("nul"u8, "a\0b"u8)).Errno);
+        Assert.Equal(EINVAL, Assert.Throws<PosixException>(() => scratch.Handle.SetExtendedAttribute("f"u8, "", "v"u8)).Errno);
+        Assert.Equal(EINVAL, Assert.Throws<PosixException>(() => scratch.Handle.SetExtendedAttribute("f"u8, "user.a\0b", "v"u8)).Errno);
+        Assert.Equal("f"u8.ToArray(), Assert.Single(scratch.Handle.ReadEntries()));
+    }
+
+    [Fact]
     public void Hard_links_share_an_inode_across_folders()
     {
         using var scratch = new ScratchFolder();

@@ -134,9 +134,10 @@ public class PosixFileTests
     }
 
     [Fact]
-    public void EffectiveUserId_matches_id()
+    public void Effective_user_and_group_ids_match_id()
     {
         Assert.Equal(uint.Parse(Tool.Run("id", "-u"), CultureInfo.InvariantCulture), PosixFile.EffectiveUserId);
+        Assert.Equal(uint.Parse(Tool.Run("id", "-g"), CultureInfo.InvariantCulture), PosixFile.EffectiveGroupId);
     }
 
     [Fact]
