@@ -1,4 +1,6 @@
+using System.Text;
 using Microsoft.Win32.SafeHandles;
+using static KubeBackup.Platform.LibC;
 
 namespace KubeBackup.Platform;
 
@@ -6,34 +8,141 @@ namespace KubeBackup.Platform;
 public static class PosixFile
 {
     /// <summary><c>lstat</c> of a path (raw bytes).</summary>
-    public static FileStatus LStat(ReadOnlySpan<byte> path) => throw new NotImplementedException();
+    public static unsafe FileStatus LStat(ReadOnlySpan<byte> path)
+    {
+        PosixNames.ValidatePath(path);
+        Statx buffer;
+        Span<byte> scratch = stackalloc byte[256];
+        fixed (byte* p = Terminate(path, scratch))
+        {
+            if (StatX(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &buffer) != 0)
+            {
+                throw new PosixException("statx", PosixNames.LastErrno(), PosixNames.Display(path));
+            }
+        }
+
+        return ToFileStatus(buffer);
+    }
 
     /// <summary><c>lstat</c> of a path given as a .NET string.</summary>
-    public static FileStatus LStat(string path) => throw new NotImplementedException();
+    public static FileStatus LStat(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return LStat(Encoding.UTF8.GetBytes(path));
+    }
 
     /// <summary><c>fstat</c> of an open file.</summary>
-    public static FileStatus Stat(SafeFileHandle file) => throw new NotImplementedException();
+    public static unsafe FileStatus Stat(SafeFileHandle file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        Statx buffer;
+        fixed (byte* empty = "\0"u8)
+        {
+            // statx(fd, "", AT_EMPTY_PATH) is fstat; it also works on O_PATH descriptors.
+            if (StatX(file, empty, AT_EMPTY_PATH, STATX_BASIC_STATS, &buffer) != 0)
+            {
+                throw new PosixException("statx", PosixNames.LastErrno());
+            }
+        }
+
+        return ToFileStatus(buffer);
+    }
 
     /// <summary>Sets the size of an open file (<c>ftruncate</c>); growing it leaves a hole.</summary>
-    public static void SetLength(SafeFileHandle file, long length) => throw new NotImplementedException();
+    public static void SetLength(SafeFileHandle file, long length)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        while (FTruncate(file, length) != 0)
+        {
+            var errno = PosixNames.LastErrno();
+            if (errno != EINTR)
+            {
+                throw new PosixException("ftruncate", errno);
+            }
+        }
+    }
 
     /// <summary>The start of the next region holding data at or after <paramref name="offset"/> (<c>lseek(SEEK_DATA)</c>),
     /// or -1 if the rest of the file is a hole. Where the file system cannot tell, returns <paramref name="offset"/>.</summary>
-    public static long NextData(SafeFileHandle file, long offset) => throw new NotImplementedException();
+    /// <remarks>Moves the descriptor's file offset: read with positional calls (<see cref="RandomAccess"/>), which
+    /// ignore it.</remarks>
+    public static long NextData(SafeFileHandle file, long offset)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        var result = LSeek(file, offset, SEEK_DATA);
+        if (result >= 0)
+        {
+            return result;
+        }
+
+        var errno = PosixNames.LastErrno();
+        return errno switch
+        {
+            // No data at or after the offset: the rest is a hole, or the offset is at or past the end.
+            ENXIO => -1,
+            // SEEK_DATA unknown (very old kernels) or refused by the file system: treat everything as data.
+            EINVAL or EOPNOTSUPP => offset < Stat(file).Size ? offset : -1,
+            _ => throw new PosixException("lseek(SEEK_DATA)", errno),
+        };
+    }
 
     /// <summary>The start of the next hole at or after <paramref name="offset"/> (<c>lseek(SEEK_HOLE)</c>); the file's
     /// end counts as a hole.</summary>
-    public static long NextHole(SafeFileHandle file, long offset) => throw new NotImplementedException();
+    /// <remarks>At or past the end returns <paramref name="offset"/> itself. Moves the descriptor's file offset, like
+    /// <see cref="NextData"/>.</remarks>
+    public static long NextHole(SafeFileHandle file, long offset)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        var result = LSeek(file, offset, SEEK_HOLE);
+        if (result >= 0)
+        {
+            return result;
+        }
+
+        var errno = PosixNames.LastErrno();
+        return errno switch
+        {
+            ENXIO => offset,
+            EINVAL or EOPNOTSUPP => Math.Max(offset, Stat(file).Size),
+            _ => throw new PosixException("lseek(SEEK_HOLE)", errno),
+        };
+    }
 
     /// <summary>Flushes an open directory or file to stable storage (<c>fsync</c>).</summary>
-    public static void Sync(SafeFileHandle file) => throw new NotImplementedException();
+    public static void Sync(SafeFileHandle file) => Sync(file, null);
+
+    internal static void Sync(SafeFileHandle file, string? displayPath)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        while (FSync(file) != 0)
+        {
+            var errno = PosixNames.LastErrno();
+            if (errno != EINTR)
+            {
+                throw new PosixException("fsync", errno, displayPath);
+            }
+        }
+    }
 
     /// <summary>The current process's effective user ID.</summary>
-    public static uint EffectiveUserId => throw new NotImplementedException();
+    public static uint EffectiveUserId => GetEUid();
 
     /// <summary>The current process's effective group ID.</summary>
-    public static uint EffectiveGroupId => throw new NotImplementedException();
+    public static uint EffectiveGroupId => GetEGid();
 
     /// <summary>Whether a process with this ID exists (<c>kill(pid, 0)</c>).</summary>
-    public static bool ProcessExists(int pid) => throw new NotImplementedException();
+    /// <remarks>EPERM means the process exists but belongs to someone else. IDs of zero or less are never a single
+    /// process (kill would address a process group), so they give false.</remarks>
+    public static bool ProcessExists(int pid)
+    {
+        if (pid <= 0)
+        {
+            return false;
+        }
+
+        return Kill(pid, 0) == 0 || PosixNames.LastErrno() == EPERM;
+    }
 }
