@@ -17,10 +17,8 @@ public sealed class TempDirectory : IDisposable
     {
         try
         {
-            // Repositories are written read-only; make everything writable so it can be deleted.
-            using var chmod = System.Diagnostics.Process.Start("chmod", ["-R", "u+rwX", Path]);
-            chmod?.WaitForExit();
-            Directory.Delete(Path, recursive: true);
+            // Byte-level delete: Directory.Delete cannot remove names that are not valid UTF-8.
+            TestTree.Delete(Path);
         }
         catch (IOException)
         {
