@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using KubeBackup.Restic.Archiver;
+using KubeBackup.Restic.Restorer;
+using KubeBackup.Tests.Support;
+
+namespace KubeBackup.Tests.Compatibility;
+
+/// <summary>kill -9 at any moment of a backup leaves a repository restic checks clean, and every earlier snapshot
+/// still restores identically.</summary>
+public class KillDuringBackupTests
+{
+    [Fact]
+    public async Task Backup_killed_at_several_moments_leaves_a_valid_repository()
+    {
+        using var dir = new TempDirectory();
+        var repoPath = dir.Combine("repo");
+        var first = dir.Combine("first");
+        SimpleTree.Create(first, bigFileBytes: 6 * 1024 * 1024);
+        var firstExpected = SimpleTree.Describe(first);
+        await using (var repo = await TestRepository.InitAsync(repoPath))
+        {
+            var options = new BackupOptions();
+            options.Paths.Add(first);
+            await repo.BackupAsync(options);
+        }
+
+        // A larger tree for the killed backups, so there are many moments to hit: startup, packs in flight, index, snapshot.
+        var big = dir.Combine("big");
+        TestTree.Generate(big, TestTreeOptions.Default, seed: 9);
+        var env = new Dictionary<string, string>
+        {
+            ["RESTIC_REPOSITORY"] = repoPath,
+            ["RESTIC_PASSWORD"] = TestRepository.Password,
+        };
+        var rng = new Random(1234);
+        int killed = 0;
+        foreach (var delayMs in new[] { 150, 400, 700, 1000, 1400, 2000, 3000 }.Select(d => d + rng.Next(0, 100)))
+        {
+            using var process = CliRunner.Start(env, "backup", big, "--pack-size", "4");
+            await Task.Delay(delayMs);
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                killed++;
+            }
+
+            await process.WaitForExitAsync();
+        }
+
+        Assert.True(killed >= 3, $"only {killed} backups were still running when killed; the tree is too small to test anything");
+        var restic = new ResticCli(repoPath, TestRepository.Password);
+        // The killed processes leave their locks behind; restic recognises them as stale (same host, process gone).
+        await restic.RunCheckedAsync("unlock");
+        var check = await restic.RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+
+        await using (var repo = await TestRepository.OpenAsync(repoPath))
+        {
+            var snapshots = await repo.ListSnapshotsAsync();
+            var firstSnapshot = snapshots.First(s => s.Paths.SequenceEqual([first]));
+            var restore = await repo.RestoreAsync(firstSnapshot, new RestoreOptions { Target = dir.Combine("out") });
+            Assert.True(restore.IsComplete);
+            Assert.Equal(firstExpected, SimpleTree.Describe(dir.Combine("out") + first));
+
+            // And the repository still takes a complete backup.
+            var options = new BackupOptions();
+            options.Paths.Add(big);
+            var result = await repo.BackupAsync(options);
+            Assert.True(result.IsComplete);
+        }
+
+        Assert.Equal(0, (await restic.RunAsync("check")).ExitCode);
+    }
+}
