@@ -33,6 +33,7 @@ internal sealed class Archiver
     private BlobSaver _saver = null!;
     private ContentChunker _chunker = null!;
     private Channel<FileJob> _fileJobs = null!;
+    private int _targetsArchived;
 
     private sealed class Counters
     {
@@ -271,14 +272,13 @@ internal sealed class Archiver
             children = await ArchiveIntermediateChildrenAsync(root, "", parentRoot, ct).ConfigureAwait(false);
         }
 
-        bool anyTarget = false;
         return FinishRootAsync();
 
         async Task<ResticId> FinishRootAsync()
         {
             var nodes = await Task.WhenAll(children).ConfigureAwait(false);
-            anyTarget = nodes.Any(n => n is not null);
-            if (!anyTarget)
+            // Folders on the way to a target exist even when the target does not; only real targets count.
+            if (Volatile.Read(ref _targetsArchived) == 0 && root.Target != "/")
             {
                 throw new NotFoundException("None of the paths to back up could be read: " + string.Join(", ", _errors.Select(e => $"{e.Path}: {e.Message}")));
             }
@@ -358,8 +358,20 @@ internal sealed class Archiver
 
         using (dir)
         {
-            return await ArchiveEntryAsync(dir, name, target, parentNode, ct).ConfigureAwait(false);
+            var node = await ArchiveEntryAsync(dir, name, target, parentNode, ct).ConfigureAwait(false);
+            return CountTargetAsync(node);
         }
+    }
+
+    private async Task<Node?> CountTargetAsync(Task<Node?> node)
+    {
+        var result = await node.ConfigureAwait(false);
+        if (result is not null)
+        {
+            Interlocked.Increment(ref _targetsArchived);
+        }
+
+        return result;
     }
 
     // ---------------------------------------------------------------------------------------------------------------

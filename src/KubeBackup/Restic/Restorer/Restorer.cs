@@ -61,9 +61,12 @@ internal sealed class Restorer
     }
 
     /// <summary>One file being written; the last of its blob jobs closes it and applies its metadata.</summary>
-    private sealed class FileState(SharedDirectory dir, byte[] name, Node node, string path, SafeFileHandle handle, int blobs)
+    private sealed class FileState(SharedDirectory dir, byte[] name, Node node, string path, SafeFileHandle handle, int blobs, long size)
     {
         private int _remaining = blobs;
+
+        /// <summary>The file's full length: blobs finish in any order, so the last one done does not know it.</summary>
+        public long Size { get; } = size;
         public SharedDirectory Dir { get; } = dir;
         public byte[] Name { get; } = name;
         public Node Node { get; } = node;
@@ -295,11 +298,11 @@ internal sealed class Restorer
         var handle = dir.Handle.CreateFile(node.Name, 0x180);
         Interlocked.Increment(ref _filesTotal);
         Interlocked.Add(ref _bytesTotal, size);
-        var state = new FileState(dir, node.Name, node, itemPath, handle, content.Count);
+        var state = new FileState(dir, node.Name, node, itemPath, handle, content.Count, size);
         dir.AddRef();
         if (content.Count == 0)
         {
-            FinishFile(state, size: 0);
+            FinishFile(state);
             return;
         }
 
@@ -349,18 +352,18 @@ internal sealed class Restorer
 
             if (file.CompleteOne())
             {
-                FinishFile(file, job.Offset + job.Location.PlaintextLength);
+                FinishFile(file);
             }
         }
     }
 
-    private void FinishFile(FileState file, long size)
+    private void FinishFile(FileState file)
     {
         try
         {
             if (!file.Failed)
             {
-                PosixFile.SetLength(file.Handle, size);
+                PosixFile.SetLength(file.Handle, file.Size);
             }
 
             file.Handle.Dispose();
