@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace KubeBackup.Restic.Model;
 
 /// <summary>
@@ -58,8 +60,11 @@ public readonly struct GoTime : IEquatable<GoTime>, IComparable<GoTime>
         _offsetSeconds = offsetSeconds;
     }
 
-    private GoTime(long secondsSinceYear1, int nanoseconds, int offsetSeconds, bool _)
+    // The internal form, already normalised: seconds since 0001-01-01T00:00:00Z. The extra flag only tells this
+    // constructor apart from the public one, which takes Unix seconds.
+    private GoTime(long secondsSinceYear1, int nanoseconds, int offsetSeconds, bool sinceYear1)
     {
+        Debug.Assert(sinceYear1);
         _secondsSinceYear1 = secondsSinceYear1;
         _nanoseconds = nanoseconds;
         _offsetSeconds = offsetSeconds;
@@ -103,7 +108,7 @@ public readonly struct GoTime : IEquatable<GoTime>, IComparable<GoTime>
         long utcTicks = value.UtcTicks;
         long seconds = utcTicks / TimeSpan.TicksPerSecond;
         int nanos = (int)(utcTicks % TimeSpan.TicksPerSecond) * 100;
-        return new GoTime(seconds, nanos, (int)(value.Offset.Ticks / TimeSpan.TicksPerSecond), false);
+        return new GoTime(seconds, nanos, (int)(value.Offset.Ticks / TimeSpan.TicksPerSecond), sinceYear1: true);
     }
 
     /// <summary>Parses RFC 3339 (as Go's <c>time.Time.UnmarshalJSON</c> accepts it; without the quotes).</summary>
@@ -230,7 +235,7 @@ public readonly struct GoTime : IEquatable<GoTime>, IComparable<GoTime>
         }
 
         long wallSeconds = DaysFromCivil(year, month, day) * 86400L + hour * 3600 + minute * 60 + second;
-        value = new GoTime(wallSeconds - offset, nanos, offset, false);
+        value = new GoTime(wallSeconds - offset, nanos, offset, sinceYear1: true);
         return true;
     }
 

@@ -147,13 +147,15 @@ public class TreeJsonTests
             ExtendedAttributes = [new ExtendedAttribute("user.a<b", [1, 2, 3]), new ExtendedAttribute("user.empty", [])],
             GenericAttributes = new SortedDictionary<string, byte[]>(StringComparer.Ordinal)
             {
+                ["windows.security_descriptor"] = "\"AQ\\u003cID\""u8.ToArray(),
                 ["windows.file_attributes"] = "32"u8.ToArray(),
                 ["windows.creation_time"] = "{ \"LowDateTime\": 1, \"HighDateTime\": 2 }"u8.ToArray(),
             },
         };
         Assert.EndsWith(
             ",\"uid\":0,\"gid\":0,\"extended_attributes\":[{\"name\":\"user.a\\u003cb\",\"value\":\"AQID\"},{\"name\":\"user.empty\",\"value\":\"\"}]," +
-            "\"generic_attributes\":{\"windows.creation_time\":{\"LowDateTime\":1,\"HighDateTime\":2},\"windows.file_attributes\":32}," +
+            "\"generic_attributes\":{\"windows.creation_time\":{\"LowDateTime\":1,\"HighDateTime\":2},\"windows.file_attributes\":32," +
+            "\"windows.security_descriptor\":\"AQ\\u003cID\"}," +
             "\"device\":1280,\"content\":null,\"error\":\"lstat: \\\"oops\\\"\"}",
             WriteNode(dev), StringComparison.Ordinal);
 
@@ -165,6 +167,7 @@ public class TreeJsonTests
         Assert.Equal("user.a<b", readBack.ExtendedAttributes[0].Name);
         Assert.Equal(new byte[] { 1, 2, 3 }, readBack.ExtendedAttributes[0].Value);
         Assert.Equal("{\"LowDateTime\":1,\"HighDateTime\":2}", Encoding.UTF8.GetString(readBack.GenericAttributes!["windows.creation_time"]));
+        Assert.Equal("\"AQ\\u003cID\"", Encoding.UTF8.GetString(readBack.GenericAttributes["windows.security_descriptor"]));
         Assert.Equal(WriteNode(dev), WriteNode(readBack));
     }
 
