@@ -9,7 +9,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 dotnet build samples/KubeBackup.Cli -c Release -v quiet -nologo >/dev/null
-kubebackup() { dotnet samples/KubeBackup.Cli/bin/Release/net10.0/kubebackup.dll "$@"; }
+kubebackup() { samples/KubeBackup.Cli/bin/Release/net10.0/kubebackup "$@"; }
 
 export RESTIC_REPOSITORY="$work/repo"
 # A demo password; real use reads it from RESTIC_PASSWORD_FILE, a secret mount, or a prompt.

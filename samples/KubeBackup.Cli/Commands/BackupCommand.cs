@@ -19,10 +19,11 @@ internal static class BackupCommand
         var force = new Option<bool>("--force", "-f") { Description = "force re-reading the target files" };
         var ignoreInode = new Option<bool>("--ignore-inode") { Description = "ignore inode number changes when checking for modified files" };
         var ignoreCtime = new Option<bool>("--ignore-ctime") { Description = "ignore ctime changes when checking for modified files" };
+        var withAtime = new Option<bool>("--with-atime") { Description = "store the atime for all files and directories" };
         var time = new Option<string?>("--time") { Description = "time of the backup (ex. '2012-11-01 22:08:41') (default: now)" };
         var command = new Command("backup", "Create a new backup of files and/or directories")
         {
-            paths, exclude, excludeFile, tag, host, stdin, stdinFilename, parent, force, ignoreInode, ignoreCtime, time,
+            paths, exclude, excludeFile, tag, host, stdin, stdinFilename, parent, force, ignoreInode, ignoreCtime, withAtime, time,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -65,6 +66,7 @@ internal static class BackupCommand
                     Force = parse.GetValue(force),
                     IgnoreInode = parse.GetValue(ignoreInode),
                     IgnoreChangeTime = parse.GetValue(ignoreCtime),
+                    WithAccessTime = parse.GetValue(withAtime),
                     Time = when,
                 };
                 foreach (var x in targets) options.Paths.Add(x);

@@ -26,7 +26,7 @@ public class KillDuringBackupTests
 
         // A larger tree for the killed backups, so there are many moments to hit: startup, packs in flight, index, snapshot.
         var big = dir.Combine("big");
-        TestTree.Generate(big, TestTreeOptions.Default, seed: 9);
+        TestTree.Generate(big, TestTreeOptions.Default with { BigFileSize = 64 << 20, ZeroRunFileSize = 48 << 20, SmallFileCount = 3000 }, seed: 9);
         var env = new Dictionary<string, string>
         {
             ["RESTIC_REPOSITORY"] = repoPath,
@@ -34,7 +34,7 @@ public class KillDuringBackupTests
         };
         var rng = new Random(1234);
         int killed = 0;
-        foreach (var delayMs in new[] { 150, 400, 700, 1000, 1400, 2000, 3000 }.Select(d => d + rng.Next(0, 100)))
+        foreach (var delayMs in new[] { 150, 300, 450, 600, 800, 1000, 1300, 1700 }.Select(d => d + rng.Next(0, 100)))
         {
             using var process = CliRunner.Start(env, "backup", big, "--pack-size", "4");
             await Task.Delay(delayMs);

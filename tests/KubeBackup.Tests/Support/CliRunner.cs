@@ -17,7 +17,7 @@ public static class CliRunner
         {
             if (File.Exists(Path.Combine(d.FullName, "KubeBackup.sln")))
             {
-                var dll = Path.Combine(d.FullName, "samples", "KubeBackup.Cli", "bin", configuration, framework, "kubebackup.dll");
+                var dll = Path.Combine(d.FullName, "samples", "KubeBackup.Cli", "bin", configuration, framework, "KubeBackup.Cli.dll");
                 return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the console host first (dotnet build KubeBackup.sln).", dll);
             }
         }

@@ -311,7 +311,7 @@ internal sealed class Archiver
                 continue;
             }
 
-            var dirNode = NodeFactory.Create(name, NodeType.Dir, st, ReadXattrsByPath(childPath));
+            var dirNode = NodeFactory.Create(name, NodeType.Dir, st, ReadXattrsByPath(childPath), _options.WithAccessTime);
             Tree? parentSubtree = await LoadParentSubtreeAsync(parentNode, ct).ConfigureAwait(false);
             var grandChildren = await ArchiveIntermediateChildrenAsync(child, childPath, parentSubtree, ct).ConfigureAwait(false);
             result.Add(FinishDirectoryAsync(dirNode, parentNode, grandChildren));
@@ -425,7 +425,7 @@ internal sealed class Archiver
             {
                 case NodeType.Dir:
                 {
-                    var node = NodeFactory.Create(name, NodeType.Dir, st, xattrs);
+                    var node = NodeFactory.Create(name, NodeType.Dir, st, xattrs, _options.WithAccessTime);
                     using var child = dir.OpenDirectory(name);
                     var parentSubtree = await LoadParentSubtreeAsync(parentNode, ct).ConfigureAwait(false);
                     var children = await ArchiveDirectoryEntriesAsync(child, path, parentSubtree, ct).ConfigureAwait(false);
@@ -437,13 +437,13 @@ internal sealed class Archiver
 
                 case NodeType.Symlink:
                 {
-                    var node = NodeFactory.Create(name, NodeType.Symlink, st, null);
+                    var node = NodeFactory.Create(name, NodeType.Symlink, st, null, _options.WithAccessTime);
                     node.LinkTarget = dir.ReadLink(name);
                     return Task.FromResult<Node?>(node);
                 }
 
                 default:
-                    return Task.FromResult<Node?>(NodeFactory.Create(name, type.Value, st, xattrs));
+                    return Task.FromResult<Node?>(NodeFactory.Create(name, type.Value, st, xattrs, _options.WithAccessTime));
             }
         }
         catch (PosixException ex)
@@ -456,7 +456,7 @@ internal sealed class Archiver
     private async Task<Task<Node?>> ArchiveFileAsync(DirectoryHandle dir, byte[] name, string path, FileStatus st, List<ExtendedAttribute>? xattrs,
         Node? parentNode, CancellationToken ct)
     {
-        var node = NodeFactory.Create(name, NodeType.File, st, xattrs);
+        var node = NodeFactory.Create(name, NodeType.File, st, xattrs, _options.WithAccessTime);
         if (parentNode is not null && IsUnchanged(node, parentNode))
         {
             node.Content = parentNode.Content;

@@ -33,6 +33,10 @@ public sealed class BackupOptions
     /// <summary>The snapshot time; default: now.</summary>
     public DateTimeOffset? Time { get; set; }
 
+    /// <summary>Record real access times (restic's <c>--with-atime</c>). Off by default, as in restic: the access time
+    /// is then recorded as the modification time, so reading files does not make every tree look changed.</summary>
+    public bool WithAccessTime { get; set; }
+
     /// <summary>How many files are read at once. Default: twice the repository's parallelism, so reads of one file
     /// overlap with hashing of another.</summary>
     public int? ReadConcurrency { get; set; }

@@ -73,15 +73,21 @@ internal static class NodeFactory
 
     /// <summary>Builds the node of a file system entry. Content, subtree and link target are filled by the caller
     /// where the type needs them.</summary>
-    public static Node Create(byte[] name, NodeType type, in FileStatus st, List<ExtendedAttribute>? xattrs)
+    /// <param name="name">The raw name.</param>
+    /// <param name="type">The node type.</param>
+    /// <param name="st">The entry's status.</param>
+    /// <param name="xattrs">Its extended attributes.</param>
+    /// <param name="withAccessTime">Record the real access time; otherwise, as restic does by default, the modification time.</param>
+    public static Node Create(byte[] name, NodeType type, in FileStatus st, List<ExtendedAttribute>? xattrs, bool withAccessTime = false)
     {
+        var mtime = LocalTime(st.ModifyTime);
         var node = new Node
         {
             Name = name,
             Type = type,
             Mode = GoMode(st.Mode),
-            ModTime = LocalTime(st.ModifyTime),
-            AccessTime = LocalTime(st.AccessTime),
+            ModTime = mtime,
+            AccessTime = withAccessTime ? LocalTime(st.AccessTime) : mtime,
             ChangeTime = LocalTime(st.ChangeTime),
             Uid = st.Uid,
             Gid = st.Gid,

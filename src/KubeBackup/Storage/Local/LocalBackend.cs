@@ -147,8 +147,9 @@ public sealed class LocalBackend : IBackend
 
     private static void SyncDirectory(string dir)
     {
-        using var handle = File.OpenHandle(dir, FileMode.Open, FileAccess.Read);
-        Platform.PosixFile.Sync(handle);
+        // .NET cannot open a folder as a file; the POSIX layer can, and fsync on it makes the rename durable.
+        using var handle = Platform.DirectoryHandle.Open(dir);
+        handle.Sync();
     }
 
     private static void TryDelete(string path)
