@@ -17,7 +17,7 @@ namespace KubeBackup.Platform;
 /// Failed calls throw <see cref="PosixException"/> with the errno. Instances may be used from several threads at once:
 /// no operation depends on the descriptor's file offset.
 /// </remarks>
-public sealed class DirectoryHandle : IDisposable
+internal sealed class DirectoryHandle : IDisposable
 {
     // Names are at most 255 bytes on Linux file systems; with the NUL this fits the stack buffer.
     private const int NameScratch = 256;

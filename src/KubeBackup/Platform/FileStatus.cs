@@ -3,7 +3,7 @@ namespace KubeBackup.Platform;
 /// <summary>A POSIX timestamp: seconds and nanoseconds since the Unix epoch.</summary>
 /// <param name="Seconds">Seconds since 1970-01-01T00:00:00Z.</param>
 /// <param name="Nanoseconds">0 to 999,999,999.</param>
-public readonly record struct TimeSpec(long Seconds, long Nanoseconds);
+internal readonly record struct TimeSpec(long Seconds, long Nanoseconds);
 
 /// <summary>What <c>lstat</c> says of a file system entry, with full POSIX fidelity.</summary>
 /// <param name="Mode">Raw <c>st_mode</c>: type bits (<c>S_IFMT</c>) and permission bits including setuid/setgid/sticky.</param>
@@ -18,7 +18,7 @@ public readonly record struct TimeSpec(long Seconds, long Nanoseconds);
 /// <param name="AccessTime">Last access.</param>
 /// <param name="ModifyTime">Last modification.</param>
 /// <param name="ChangeTime">Last status change.</param>
-public readonly record struct FileStatus(
+internal readonly record struct FileStatus(
     uint Mode, ulong Inode, ulong Device, ulong RDevice, ulong Links, uint Uid, uint Gid, long Size, long Blocks,
     TimeSpec AccessTime, TimeSpec ModifyTime, TimeSpec ChangeTime)
 {
@@ -30,7 +30,7 @@ public readonly record struct FileStatus(
 }
 
 /// <summary>POSIX file types (<c>st_mode &amp; S_IFMT</c>).</summary>
-public enum PosixFileKind : uint
+internal enum PosixFileKind : uint
 {
     /// <summary>Named pipe.</summary>
     Fifo = 0x1000,

@@ -5,7 +5,7 @@ using static KubeBackup.Platform.LibC;
 namespace KubeBackup.Platform;
 
 /// <summary>Path-based POSIX calls and calls on open files that .NET does not offer.</summary>
-public static class PosixFile
+internal static class PosixFile
 {
     /// <summary><c>lstat</c> of a path (raw bytes).</summary>
     public static unsafe FileStatus LStat(ReadOnlySpan<byte> path)

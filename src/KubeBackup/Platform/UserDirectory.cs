@@ -12,7 +12,7 @@ namespace KubeBackup.Platform;
 /// exactly as <c>ls -l</c>, <c>tar</c> and a cgo-built restic see them. Answers, including "unknown", are cached for
 /// the life of the process; a lookup that fails with an error (rather than "not found") is not cached.
 /// </remarks>
-public static class UserDirectory
+internal static class UserDirectory
 {
     // Entries carry their strings in the caller's buffer; a group with many members needs more than the usual 1 KiB.
     private const int FirstBufferSize = 1024;

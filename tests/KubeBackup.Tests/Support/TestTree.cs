@@ -13,7 +13,7 @@ namespace KubeBackup.Tests.Support;
 /// </summary>
 /// <remarks>Everything goes through <see cref="DirectoryHandle"/>, since .NET cannot name invalid UTF-8 or set
 /// nanosecond times. Ownership and devices need root; other parts work for any user.</remarks>
-public static class TestTree
+internal static class TestTree
 {
     /// <summary>Relative paths of notable items, for tests that look at one of them.</summary>
     public static class Paths

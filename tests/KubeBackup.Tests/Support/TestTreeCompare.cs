@@ -8,7 +8,7 @@ namespace KubeBackup.Tests.Support;
 /// <c>with</c>, for example <c>TreeCompareOptions.Default with { IgnoreOwnership = true }</c>.</summary>
 /// <remarks>Never compared: inode and device numbers, link counts (hard links are compared as groups of paths),
 /// directory sizes, ctime, and the access times of symlinks (reading a link updates it).</remarks>
-public sealed record TreeCompareOptions
+internal sealed record TreeCompareOptions
 {
     /// <summary>Everything, access times included.</summary>
     public static TreeCompareOptions Strict { get; } = new();
@@ -80,7 +80,7 @@ public sealed record TreeCompareOptions
 /// xattr NAME, hardlink.</param>
 /// <param name="Expected">The expected value, formatted.</param>
 /// <param name="Actual">The actual value, formatted.</param>
-public sealed record TreeDifference(string Path, string Field, string Expected, string Actual)
+internal sealed record TreeDifference(string Path, string Field, string Expected, string Actual)
 {
     /// <inheritdoc/>
     public override string ToString() => $"{Path}: {Field}: expected {Expected}, actual {Actual}";

@@ -3,7 +3,7 @@ namespace KubeBackup.Tests.Support;
 /// <summary>What <see cref="TestTree.Generate"/> puts in a tree and how big. The defaults make the full tree
 /// (429 entries, 83 MiB apparent, 44 MiB on disk, about 1 s); <see cref="Quick"/> keeps every kind of item but
 /// shrinks the sizes (167 entries, 33 MiB apparent).</summary>
-public sealed record TestTreeOptions
+internal sealed record TestTreeOptions
 {
     private const int MiB = 1024 * 1024;
 
@@ -70,7 +70,7 @@ public sealed record TestTreeOptions
 /// <param name="ExtendedAttributes">Whether the xattrs were set (false if not asked for or refused).</param>
 /// <param name="Ownership">Whether entries were given to other owners.</param>
 /// <param name="Skipped">Items that were asked for but could not be made here, with the reason.</param>
-public sealed record TestTreeInfo(
+internal sealed record TestTreeInfo(
     string Root,
     int Seed,
     int Directories,

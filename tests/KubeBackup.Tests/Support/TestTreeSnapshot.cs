@@ -7,7 +7,7 @@ namespace KubeBackup.Tests.Support;
 
 /// <summary>One entry of a <see cref="TreeSnapshot"/>: everything about it that a faithful copy must reproduce, plus
 /// its inode numbers for information (those differ between copies and are never compared).</summary>
-public sealed class TreeEntry
+internal sealed class TreeEntry
 {
     /// <summary>Path relative to the snapshot root as raw bytes, components joined by '/'; empty for the root.</summary>
     public required byte[] Path { get; init; }
@@ -113,7 +113,7 @@ public sealed class TreeEntry
 /// <remarks>Capturing reads files and folders with O_NOATIME, so it does not change the access times it records
 /// (except symlinks': readlink updates them, so they are never compared). Capture a source tree before a backup
 /// reads it, if access times are to be compared.</remarks>
-public sealed class TreeSnapshot
+internal sealed class TreeSnapshot
 {
     private readonly Dictionary<string, TreeEntry> byPath;
 

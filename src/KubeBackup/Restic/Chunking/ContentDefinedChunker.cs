@@ -21,7 +21,7 @@ namespace KubeBackup.Restic.Chunking;
 /// implementation hashes the first 64 bytes into an empty fingerprint without removing anything, and only then starts
 /// removing bytes: every fingerprint that is ever tested equals restic's.</para>
 /// </remarks>
-public sealed class ContentDefinedChunker
+internal sealed class ContentDefinedChunker
 {
     /// <summary>The smallest chunk, except the last of a stream (512 KiB).</summary>
     public const int MinSize = 512 * 1024;

@@ -8,7 +8,7 @@ namespace KubeBackup.Restic.Crypto;
 /// Seals as <c>IV ‖ AES-256-CTR(plaintext) ‖ Poly1305-AES(ciphertext)</c>; opening checks the MAC before decrypting.
 /// Immutable and safe to use from many threads.
 /// </summary>
-public sealed class CryptoKey
+internal sealed class CryptoKey
 {
     /// <summary>Bytes added by sealing: the 16-byte IV and the 16-byte MAC.</summary>
     public const int Overhead = 32;

@@ -8,7 +8,7 @@ namespace KubeBackup.Restic.Index;
 /// <param name="Offset">Offset in the pack.</param>
 /// <param name="Length">Stored length (IV + ciphertext + MAC).</param>
 /// <param name="UncompressedLength">Plaintext length if compressed, else 0.</param>
-public readonly record struct BlobLocation(ResticId PackId, BlobType Type, uint Offset, uint Length, uint UncompressedLength)
+internal readonly record struct BlobLocation(ResticId PackId, BlobType Type, uint Offset, uint Length, uint UncompressedLength)
 {
     /// <summary>Whether the blob is stored compressed.</summary>
     public bool IsCompressed => UncompressedLength != 0;
@@ -20,4 +20,4 @@ public readonly record struct BlobLocation(ResticId PackId, BlobType Type, uint 
 /// <summary>Identifies a blob: restic keys blobs by ID and type, so one ID can exist as data and as tree.</summary>
 /// <param name="Id">SHA-256 of the plaintext.</param>
 /// <param name="Type">Data or tree.</param>
-public readonly record struct BlobKey(ResticId Id, BlobType Type);
+internal readonly record struct BlobKey(ResticId Id, BlobType Type);

@@ -7,7 +7,7 @@ namespace KubeBackup.Restic.Index;
 /// Every blob the repository's index files know of, merged: blob → pack, offset and lengths. Packs are kept in a table
 /// and entries refer to them by number, which keeps an entry at 16 bytes plus its key. Thread-safe.
 /// </summary>
-public sealed class MasterIndex
+internal sealed class MasterIndex
 {
     private readonly Lock _lock = new();
     private readonly List<ResticId> _packs = [];

@@ -5,7 +5,7 @@ namespace KubeBackup.Restic.Json;
 
 /// <summary>Go's <c>strconv.Quote</c> and <c>strconv.Unquote</c> over raw bytes. restic stores node names Go-quoted
 /// (without the outer quotes) inside the JSON string, so names that are not valid UTF-8 survive.</summary>
-public static class GoStrconv
+internal static class GoStrconv
 {
     private const int StackLimit = 512;
 

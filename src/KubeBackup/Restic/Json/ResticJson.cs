@@ -14,7 +14,7 @@ namespace KubeBackup.Restic.Json;
 /// against them. Reading is as lenient as Go's decoder: unknown fields ignored, field names matched case-insensitively,
 /// <c>null</c> slices accepted. Malformed input raises <see cref="FormatException"/> (callers wrap it with the file name).
 /// </summary>
-public static class ResticJson
+internal static class ResticJson
 {
     // ---------------------------------------------------------------------------------------------------------------
     // Trees and nodes

@@ -9,7 +9,7 @@ namespace KubeBackup.Restic.Packs;
 /// <param name="Offset">Byte offset in the pack.</param>
 /// <param name="Length">Stored length (IV + ciphertext + MAC).</param>
 /// <param name="UncompressedLength">Plaintext length if compressed, else 0.</param>
-public readonly record struct PackBlob(ResticId Id, BlobType Type, uint Offset, uint Length, uint UncompressedLength)
+internal readonly record struct PackBlob(ResticId Id, BlobType Type, uint Offset, uint Length, uint UncompressedLength)
 {
     /// <summary>Whether the blob is stored compressed.</summary>
     public bool IsCompressed => UncompressedLength != 0;

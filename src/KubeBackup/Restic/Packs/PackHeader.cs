@@ -8,7 +8,7 @@ namespace KubeBackup.Restic.Packs;
 /// The trailer of a pack: the sealed list of its blobs followed by the 4-byte little-endian length of that sealed list.
 /// Entries are 37 bytes (type, length, ID) or 41 bytes for compressed blobs (type, length, uncompressed length, ID).
 /// </summary>
-public static class PackHeader
+internal static class PackHeader
 {
     /// <summary>Size of an entry for an uncompressed blob.</summary>
     public const int PlainEntrySize = 1 + 4 + ResticId.Size;

@@ -47,7 +47,7 @@ public sealed partial class ResticRepository : IAsyncDisposable
     public ResticRepositoryOptions Options { get; }
 
     /// <summary>The merged index; filled by <see cref="LoadIndexAsync"/>.</summary>
-    public MasterIndex Index { get; } = new();
+    internal MasterIndex Index { get; } = new();
 
     internal CryptoKey Key { get; }
 
