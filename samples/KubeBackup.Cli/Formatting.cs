@@ -27,34 +27,7 @@ internal static class Formatting
     public static string Time(GoTime t) => t.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
     /// <summary>The <c>ls -l</c> style permission string of a Go file mode, as restic prints it.</summary>
-    public static string Permissions(uint goMode)
-    {
-        var sb = new StringBuilder(10);
-        sb.Append((goMode & NodeFactoryBits.Dir) != 0 ? 'd'
-            : (goMode & NodeFactoryBits.Symlink) != 0 ? 'L'
-            : (goMode & NodeFactoryBits.CharDevice) != 0 ? 'c'
-            : (goMode & NodeFactoryBits.Device) != 0 ? 'D'
-            : (goMode & NodeFactoryBits.NamedPipe) != 0 ? 'p'
-            : (goMode & NodeFactoryBits.Socket) != 0 ? 'S' : '-');
-        const string rwx = "rwxrwxrwx";
-        for (int i = 0; i < 9; i++)
-        {
-            sb.Append((goMode & (1u << (8 - i))) != 0 ? rwx[i] : '-');
-        }
-
-        return sb.ToString();
-    }
-
-    /// <summary>Go <c>os.FileMode</c> type bits (mirrors the library's internal constants).</summary>
-    private static class NodeFactoryBits
-    {
-        public const uint Dir = 1u << 31;
-        public const uint Symlink = 1u << 27;
-        public const uint Device = 1u << 26;
-        public const uint NamedPipe = 1u << 25;
-        public const uint Socket = 1u << 24;
-        public const uint CharDevice = 1u << 21;
-    }
+    public static string Permissions(uint goMode) => GoFileMode.ToDisplayString(goMode);
 
     public static string Summary(BackupResult r)
     {

@@ -10,17 +10,6 @@ namespace KubeBackup.Restic.Archiver;
 /// </summary>
 internal static class NodeFactory
 {
-    public const uint GoModeDir = 1u << 31;
-    public const uint GoModeSymlink = 1u << 27;
-    public const uint GoModeDevice = 1u << 26;
-    public const uint GoModeNamedPipe = 1u << 25;
-    public const uint GoModeSocket = 1u << 24;
-    public const uint GoModeSetuid = 1u << 23;
-    public const uint GoModeSetgid = 1u << 22;
-    public const uint GoModeCharDevice = 1u << 21;
-    public const uint GoModeSticky = 1u << 20;
-    public const uint GoModePermissions = 0x1FF;
-
     /// <summary>The node type of a POSIX file kind, or null for kinds restic does not store.</summary>
     public static NodeType? TypeOf(PosixFileKind kind) => kind switch
     {
@@ -37,18 +26,18 @@ internal static class NodeFactory
     /// <summary>Go's <c>os.FileMode</c> for a raw <c>st_mode</c>.</summary>
     public static uint GoMode(uint stMode)
     {
-        uint mode = stMode & GoModePermissions;
-        if ((stMode & 0x800) != 0) mode |= GoModeSetuid;
-        if ((stMode & 0x400) != 0) mode |= GoModeSetgid;
-        if ((stMode & 0x200) != 0) mode |= GoModeSticky;
+        uint mode = stMode & GoFileMode.Permissions;
+        if ((stMode & 0x800) != 0) mode |= GoFileMode.Setuid;
+        if ((stMode & 0x400) != 0) mode |= GoFileMode.Setgid;
+        if ((stMode & 0x200) != 0) mode |= GoFileMode.Sticky;
         mode |= ((PosixFileKind)(stMode & 0xF000)) switch
         {
-            PosixFileKind.Directory => GoModeDir,
-            PosixFileKind.Symlink => GoModeSymlink,
-            PosixFileKind.BlockDevice => GoModeDevice,
-            PosixFileKind.CharDevice => GoModeDevice | GoModeCharDevice,
-            PosixFileKind.Fifo => GoModeNamedPipe,
-            PosixFileKind.Socket => GoModeSocket,
+            PosixFileKind.Directory => GoFileMode.Dir,
+            PosixFileKind.Symlink => GoFileMode.Symlink,
+            PosixFileKind.BlockDevice => GoFileMode.Device,
+            PosixFileKind.CharDevice => GoFileMode.Device | GoFileMode.CharDevice,
+            PosixFileKind.Fifo => GoFileMode.NamedPipe,
+            PosixFileKind.Socket => GoFileMode.Socket,
             _ => 0,
         };
         return mode;
@@ -57,10 +46,10 @@ internal static class NodeFactory
     /// <summary>The POSIX permission bits (with setuid, setgid, sticky) of a Go mode.</summary>
     public static uint PosixPermissions(uint goMode)
     {
-        uint perm = goMode & GoModePermissions;
-        if ((goMode & GoModeSetuid) != 0) perm |= 0x800;
-        if ((goMode & GoModeSetgid) != 0) perm |= 0x400;
-        if ((goMode & GoModeSticky) != 0) perm |= 0x200;
+        uint perm = goMode & GoFileMode.Permissions;
+        if ((goMode & GoFileMode.Setuid) != 0) perm |= 0x800;
+        if ((goMode & GoFileMode.Setgid) != 0) perm |= 0x400;
+        if ((goMode & GoFileMode.Sticky) != 0) perm |= 0x200;
         return perm;
     }
 
@@ -125,7 +114,7 @@ internal static class NodeFactory
         {
             Name = name,
             Type = type,
-            Mode = permissions | (type == NodeType.Dir ? GoModeDir : 0),
+            Mode = permissions | (type == NodeType.Dir ? GoFileMode.Dir : 0),
             ModTime = time,
             AccessTime = time,
             ChangeTime = time,
