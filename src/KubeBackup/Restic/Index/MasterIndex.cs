@@ -117,6 +117,18 @@ internal sealed class MasterIndex
         return false;
     }
 
+    /// <summary>Forgets everything, for example after prune rewrote the index files.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _packs.Clear();
+            _packNumbers.Clear();
+            _blobs.Clear();
+            _indexFiles.Clear();
+        }
+    }
+
     /// <summary>Whether any blob is in the given pack.</summary>
     public bool ContainsPack(ResticId packId)
     {

@@ -1,0 +1,68 @@
+namespace KubeBackup.Restic.Pruning;
+
+/// <summary>How aggressively prune reclaims space (restic's <c>prune</c> flags).</summary>
+public sealed class PruneOptions
+{
+    /// <summary>Unused space to tolerate after pruning, as a percentage of the used data (restic's
+    /// <c>--max-unused</c>, default 5%). Packs that are partly unused are repacked until at most this much is left.
+    /// <c>null</c> means "unlimited": only wholly unused packs are deleted, nothing is repacked.</summary>
+    public double? MaxUnusedPercent { get; set; } = 5;
+
+    /// <summary>Stop repacking after this many bytes of packs (restic's <c>--max-repack-size</c>); null for no limit.</summary>
+    public long? MaxRepackBytes { get; set; }
+
+    /// <summary>Only compute and return the plan; change nothing.</summary>
+    public bool DryRun { get; set; }
+
+    /// <summary>How long to wait for the exclusive lock (restic's <c>--retry-lock</c>); zero fails at once.</summary>
+    public TimeSpan RetryLock { get; set; }
+}
+
+/// <summary>What a prune did (or, in a dry run, would do).</summary>
+public sealed class PruneResult
+{
+    /// <summary>Blobs referenced by snapshots.</summary>
+    public long UsedBlobs { get; init; }
+
+    /// <summary>Bytes (stored) of the blobs referenced by snapshots.</summary>
+    public long UsedBytes { get; init; }
+
+    /// <summary>Bytes (stored) of blobs no snapshot references, before pruning.</summary>
+    public long UnusedBytesBefore { get; init; }
+
+    /// <summary>Bytes (stored) of unused blobs left after pruning (in packs not worth repacking).</summary>
+    public long UnusedBytesAfter { get; init; }
+
+    /// <summary>Packs deleted because nothing in them is used.</summary>
+    public int PacksDeleted { get; init; }
+
+    /// <summary>Packs whose used blobs were copied into new packs and which were then deleted.</summary>
+    public int PacksRepacked { get; init; }
+
+    /// <summary>Packs on storage that no index mentions (left by interrupted backups); deleted.</summary>
+    public int UnreferencedPacksDeleted { get; init; }
+
+    /// <summary>New packs written by repacking.</summary>
+    public int PacksWritten { get; init; }
+
+    /// <summary>Packs kept as they are.</summary>
+    public int PacksKept { get; init; }
+
+    /// <summary>Index files replaced.</summary>
+    public int IndexFilesReplaced { get; init; }
+
+    /// <summary>Stored bytes freed (deleted packs minus new packs).</summary>
+    public long BytesFreed { get; init; }
+
+    /// <summary>Whether this was a dry run (nothing changed).</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>How long it took.</summary>
+    public TimeSpan Duration { get; init; }
+}
+
+/// <summary>Progress of a prune.</summary>
+/// <param name="Phase">What is happening.</param>
+/// <param name="Done">Items done in this phase.</param>
+/// <param name="Total">Items in this phase (0 if unknown).</param>
+public sealed record PruneProgress(string Phase, long Done, long Total);

@@ -1,0 +1,363 @@
+using System.Buffers;
+using System.Diagnostics;
+using KubeBackup.Restic.Index;
+using KubeBackup.Restic.Json;
+using KubeBackup.Restic.Locking;
+using KubeBackup.Restic.Model;
+using KubeBackup.Restic.Packs;
+using KubeBackup.Restic.Repository;
+using KubeBackup.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace KubeBackup.Restic.Pruning;
+
+/// <summary>
+/// Removes data no snapshot references, with restic's ordering so that a crash at any moment leaves a valid repository:
+/// new packs (holding the still-used blobs of packs worth repacking) are written first, then index files naming them,
+/// then index files for the packs kept; only then are the old index files deleted, and only after that the packs they
+/// named. Packs that are mostly used stay as they are; a pack whose unused share is worth the I/O is repacked, until
+/// the unused space left is within <see cref="PruneOptions.MaxUnusedPercent"/>.
+/// </summary>
+internal sealed class Pruner
+{
+    private readonly ResticRepository _repository;
+    private readonly PruneOptions _options;
+    private readonly IProgress<PruneProgress>? _progress;
+
+    /// <summary>One pack as the index files describe it.</summary>
+    private sealed class PackInfo(ResticId id)
+    {
+        public ResticId Id { get; } = id;
+        public List<IndexBlob> Blobs { get; } = [];
+        public long UsedBytes;
+        public long UnusedBytes;
+        public int UsedBlobs;
+        public bool HasData;
+        public bool HasTree;
+        public long StoredSize => PackHeader.PackSize(Blobs.Select(b => new PackBlob(b.Id, b.Type, b.Offset, b.Length, b.UncompressedLength)));
+    }
+
+    public Pruner(ResticRepository repository, PruneOptions options, IProgress<PruneProgress>? progress)
+    {
+        _repository = repository;
+        _options = options;
+        _progress = progress;
+    }
+
+    public async Task<PruneResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var repoLock = await RepositoryLock.AcquireAsync(_repository, exclusive: true, _options.RetryLock, cancellationToken).ConfigureAwait(false);
+        // Start from what is on storage now, not from what this process saw earlier.
+        _repository.Index.Clear();
+
+        // 1. Every index file, kept as written: prune rewrites them, so it needs all entries, duplicates included.
+        var indexFiles = new List<ResticId>();
+        var packs = new Dictionary<ResticId, PackInfo>();
+        await foreach (var f in _repository.Backend.ListAsync(FileType.Index, cancellationToken).ConfigureAwait(false))
+        {
+            indexFiles.Add(ResticId.Parse(f.Name));
+        }
+
+        foreach (var indexId in indexFiles)
+        {
+            var handle = new FileHandle(FileType.Index, indexId.ToString());
+            var doc = ResticJson.ReadIndex(await _repository.LoadJsonFileAsync(handle, cancellationToken).ConfigureAwait(false));
+            _repository.Index.Add(indexId, doc);
+            foreach (var pack in doc.Packs)
+            {
+                if (!packs.TryGetValue(pack.Id, out var info))
+                {
+                    info = new PackInfo(pack.Id);
+                    info.Blobs.AddRange(pack.Blobs);
+                    packs.Add(pack.Id, info);
+                }
+            }
+        }
+
+        _progress?.Report(new PruneProgress("loaded index", indexFiles.Count, indexFiles.Count));
+
+        // 2. What is on storage: indexed packs must exist with the size their index implies; others are leftovers.
+        var stored = new Dictionary<ResticId, long>();
+        await foreach (var f in _repository.Backend.ListAsync(FileType.Pack, cancellationToken).ConfigureAwait(false))
+        {
+            stored[ResticId.Parse(f.Name)] = f.Size;
+        }
+
+        foreach (var pack in packs.Values)
+        {
+            if (!stored.TryGetValue(pack.Id, out long size))
+            {
+                throw new IntegrityException($"pack {pack.Id.ToShortString()} is in the index but missing from storage; prune stops rather than lose track of data (run check, then repair the index)",
+                    new FileHandle(FileType.Pack, pack.Id.ToString()).RelativePath);
+            }
+
+            if (size != pack.StoredSize)
+            {
+                throw new IntegrityException($"pack {pack.Id.ToShortString()} has {size} bytes, its index says {pack.StoredSize}; prune stops (run check)",
+                    new FileHandle(FileType.Pack, pack.Id.ToString()).RelativePath);
+            }
+        }
+
+        var unreferenced = stored.Keys.Where(id => !packs.ContainsKey(id)).ToList();
+
+        // 3. Everything the snapshots reach. A blob a snapshot needs but no index has means damage: stop.
+        var used = await CollectUsedBlobsAsync(cancellationToken).ConfigureAwait(false);
+
+        // 4. Give each used blob one home. Packs with the most used data are visited first, so duplicates are dropped
+        //    from the packs that are more likely to be repacked or deleted anyway.
+        var home = new Dictionary<BlobKey, ResticId>();
+        var order = packs.Values.OrderByDescending(p => p.Blobs.Count(b => used.Contains(new BlobKey(b.Id, b.Type)))).ThenBy(p => p.Id).ToList();
+        foreach (var pack in order)
+        {
+            foreach (var b in pack.Blobs)
+            {
+                pack.HasData |= b.Type == BlobType.Data;
+                pack.HasTree |= b.Type == BlobType.Tree;
+                var key = new BlobKey(b.Id, b.Type);
+                if (used.Contains(key) && home.TryAdd(key, pack.Id))
+                {
+                    pack.UsedBytes += b.Length;
+                    pack.UsedBlobs++;
+                }
+                else
+                {
+                    pack.UnusedBytes += b.Length;
+                }
+            }
+        }
+
+        var missing = used.Where(k => !home.ContainsKey(k)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new IntegrityException($"{missing.Count} blob(s) referenced by snapshots are in no index (for example {missing[0].Type} {missing[0].Id.ToShortString()}); prune stops (run check)");
+        }
+
+        // 5. Decide per pack.
+        var delete = packs.Values.Where(p => p.UsedBlobs == 0).ToList();
+        var partly = packs.Values.Where(p => p.UsedBlobs > 0 && p.UnusedBytes > 0).ToList();
+        var mixed = packs.Values.Where(p => p.UsedBlobs > 0 && p.HasData && p.HasTree).ToList();
+        long usedBytes = packs.Values.Sum(p => p.UsedBytes);
+        long unusedBefore = packs.Values.Sum(p => p.UnusedBytes);
+        var repack = new List<PackInfo>(mixed);
+        long unusedLeft = partly.Sum(p => p.UnusedBytes) - mixed.Sum(p => p.UnusedBytes);
+        long repackBytes = repack.Sum(p => p.StoredSize);
+        if (_options.MaxUnusedPercent is { } percent)
+        {
+            double limit = percent >= 100 ? double.MaxValue : usedBytes * percent / (100 - percent);
+            foreach (var pack in partly.Except(mixed).OrderByDescending(p => (double)p.UnusedBytes / (p.UsedBytes + p.UnusedBytes)).ThenBy(p => p.Id))
+            {
+                if (unusedLeft <= limit)
+                {
+                    break;
+                }
+
+                if (_options.MaxRepackBytes is { } max && repackBytes + pack.StoredSize > max)
+                {
+                    continue;
+                }
+
+                repack.Add(pack);
+                repackBytes += pack.StoredSize;
+                unusedLeft -= pack.UnusedBytes;
+            }
+        }
+
+        var repackSet = repack.Select(p => p.Id).ToHashSet();
+        var removeSet = delete.Select(p => p.Id).Concat(repackSet).ToHashSet();
+        var keep = packs.Values.Where(p => !removeSet.Contains(p.Id)).ToList();
+        _repository.Logger.LogInformation("Prune plan: {Used} used blobs; delete {Delete} packs, repack {Repack}, keep {Keep}, {Unreferenced} unreferenced",
+            used.Count, delete.Count, repack.Count, keep.Count, unreferenced.Count);
+
+        long freed = delete.Sum(p => p.StoredSize) + repack.Sum(p => p.StoredSize) + unreferenced.Sum(id => stored[id]);
+        if (_options.DryRun)
+        {
+            return new PruneResult
+            {
+                UsedBlobs = used.Count,
+                UsedBytes = usedBytes,
+                UnusedBytesBefore = unusedBefore,
+                UnusedBytesAfter = keep.Sum(p => p.UnusedBytes),
+                PacksDeleted = delete.Count,
+                PacksRepacked = repack.Count,
+                UnreferencedPacksDeleted = unreferenced.Count,
+                PacksKept = keep.Count,
+                BytesFreed = freed - repack.Sum(p => p.UsedBytes),
+                DryRun = true,
+                Duration = clock.Elapsed,
+            };
+        }
+
+        // 6. Execute, in the order that keeps the repository valid at every step.
+        foreach (var id in unreferenced)
+        {
+            // Nothing names these packs (an interrupted backup left them); with the exclusive lock no backup is running.
+            await RemoveAsync(new FileHandle(FileType.Pack, id.ToString()), cancellationToken).ConfigureAwait(false);
+        }
+
+        int packsWritten = 0;
+        long written = 0;
+        if (repack.Count > 0)
+        {
+            (packsWritten, written) = await RepackAsync(repack, home, cancellationToken).ConfigureAwait(false);
+        }
+
+        var keptIndex = keep.Select(p => new IndexPack { Id = p.Id, Blobs = p.Blobs }).ToList();
+        var newIndexFiles = await _repository.SaveIndexAsync(keptIndex, 50_000, cancellationToken).ConfigureAwait(false);
+        var newIndexSet = newIndexFiles.ToHashSet();
+        int replaced = 0;
+        foreach (var old in indexFiles.Where(id => !newIndexSet.Contains(id)))
+        {
+            await RemoveAsync(new FileHandle(FileType.Index, old.ToString()), cancellationToken).ConfigureAwait(false);
+            replaced++;
+        }
+
+        // What this process remembers of the index still names the packs about to go: forget it, reload on next use.
+        _repository.Index.Clear();
+        _progress?.Report(new PruneProgress("deleting packs", 0, removeSet.Count));
+        long deleted = 0;
+        foreach (var id in removeSet)
+        {
+            await RemoveAsync(new FileHandle(FileType.Pack, id.ToString()), cancellationToken).ConfigureAwait(false);
+            _progress?.Report(new PruneProgress("deleting packs", ++deleted, removeSet.Count));
+        }
+
+        return new PruneResult
+        {
+            UsedBlobs = used.Count,
+            UsedBytes = usedBytes,
+            UnusedBytesBefore = unusedBefore,
+            UnusedBytesAfter = keep.Sum(p => p.UnusedBytes),
+            PacksDeleted = delete.Count,
+            PacksRepacked = repack.Count,
+            UnreferencedPacksDeleted = unreferenced.Count,
+            PacksWritten = packsWritten,
+            PacksKept = keep.Count,
+            IndexFilesReplaced = replaced,
+            BytesFreed = freed - written,
+            Duration = clock.Elapsed,
+        };
+    }
+
+    private async Task RemoveAsync(FileHandle handle, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _repository.Backend.RemoveAsync(handle, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StorageFileNotFoundException)
+        {
+            // Already gone (a previous interrupted prune got this far): the goal is reached.
+        }
+    }
+
+    private async Task<HashSet<BlobKey>> CollectUsedBlobsAsync(CancellationToken cancellationToken)
+    {
+        var used = new HashSet<BlobKey>();
+        var pending = new Stack<ResticId>();
+        var snapshots = await _repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var s in snapshots)
+        {
+            if (used.Add(new BlobKey(s.Tree, BlobType.Tree)))
+            {
+                pending.Push(s.Tree);
+            }
+        }
+
+        long trees = 0;
+        while (pending.Count > 0)
+        {
+            var treeId = pending.Pop();
+            Tree tree;
+            try
+            {
+                tree = await _repository.LoadTreeAsync(treeId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NotFoundException ex)
+            {
+                throw new IntegrityException($"tree {treeId.ToShortString()} referenced by a snapshot is not in the index; prune stops (run check)", null, ex);
+            }
+
+            foreach (var node in tree.Nodes)
+            {
+                if (node.Content is { } content)
+                {
+                    foreach (var id in content)
+                    {
+                        used.Add(new BlobKey(id, BlobType.Data));
+                    }
+                }
+
+                if (node.Subtree is { } sub && used.Add(new BlobKey(sub, BlobType.Tree)))
+                {
+                    pending.Push(sub);
+                }
+            }
+
+            if (++trees % 1000 == 0)
+            {
+                _progress?.Report(new PruneProgress("finding used blobs", trees, 0));
+            }
+        }
+
+        return used;
+    }
+
+    private async Task<(int Packs, long Bytes)> RepackAsync(List<PackInfo> repack, Dictionary<BlobKey, ResticId> home, CancellationToken cancellationToken)
+    {
+        // A non-deduplicating writer: the blobs are in the index already (in the packs about to go).
+        await using var writer = new BlobWriter(_repository, cancellationToken);
+        int done = 0;
+        foreach (var pack in repack)
+        {
+            var handle = new FileHandle(FileType.Pack, pack.Id.ToString());
+            var size = (int)pack.StoredSize;
+            var buffer = ArrayPool<byte>.Shared.Rent(size);
+            try
+            {
+                await _repository.Backend.ReadAsync(handle, 0, buffer.AsMemory(0, size), cancellationToken).ConfigureAwait(false);
+                foreach (var b in pack.Blobs)
+                {
+                    var key = new BlobKey(b.Id, b.Type);
+                    // Only the copy chosen as the blob's home moves; everything else in the pack is garbage or a duplicate.
+                    if (!home.TryGetValue(key, out var homePack) || homePack != pack.Id)
+                    {
+                        continue;
+                    }
+
+                    var sealedBlob = buffer.AsMemory((int)b.Offset, (int)b.Length);
+                    VerifyBlob(b, sealedBlob.Span, handle.RelativePath);
+                    await writer.AddAsync(b.Type, b.Id, sealedBlob, b.UncompressedLength, (int)(b.IsCompressed ? b.UncompressedLength : b.Length - 32)).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            _progress?.Report(new PruneProgress("repacking", ++done, repack.Count));
+        }
+
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return (writer.PacksUploaded, writer.PackedBytes);
+    }
+
+    /// <summary>A blob is copied sealed as it is, but only after proving it is intact: prune must not spread damage
+    /// into new packs and then delete the evidence.</summary>
+    private void VerifyBlob(IndexBlob blob, ReadOnlySpan<byte> sealedBlob, string fileName)
+    {
+        var copy = ArrayPool<byte>.Shared.Rent(sealedBlob.Length);
+        var plain = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, blob.PlaintextLength));
+        try
+        {
+            sealedBlob.CopyTo(copy);
+            _repository.OpenBlob(blob.Id, new BlobLocation(ResticId.Zero, blob.Type, blob.Offset, blob.Length, blob.UncompressedLength),
+                copy.AsSpan(0, sealedBlob.Length), plain.AsSpan(0, (int)blob.PlaintextLength), fileName);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+            ArrayPool<byte>.Shared.Return(plain);
+        }
+    }
+}

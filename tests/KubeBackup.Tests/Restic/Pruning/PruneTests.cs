@@ -1,0 +1,175 @@
+using KubeBackup.Restic.Archiver;
+using KubeBackup.Restic.Locking;
+using KubeBackup.Restic.Pruning;
+using KubeBackup.Restic.Restorer;
+using KubeBackup.Tests.Support;
+
+namespace KubeBackup.Tests.Restic.Pruning;
+
+public class PruneTests
+{
+    /// <summary>Three snapshots of a changing tree; the middle one is then forgotten (its file deleted, as forget does).</summary>
+    private static async Task<(TempDirectory Dir, string Repo, List<(KubeBackup.Restic.Model.Snapshot Snapshot, SortedDictionary<string, string> Tree)> Kept)> ThreeSnapshotsAsync()
+    {
+        var dir = new TempDirectory();
+        var repoPath = dir.Combine("repo");
+        var source = dir.Combine("src");
+        var kept = new List<(KubeBackup.Restic.Model.Snapshot, SortedDictionary<string, string>)>();
+        await using var repo = await TestRepository.InitAsync(repoPath);
+        for (int round = 0; round < 3; round++)
+        {
+            if (Directory.Exists(source))
+            {
+                TestTree.Delete(source);
+            }
+
+            // Each round shares some data with the previous (seed 1 for big.bin) and has some of its own.
+            SimpleTree.Create(source, seed: round == 1 ? 100 : round + 1, bigFileBytes: 6 * 1024 * 1024, smallFiles: 30);
+            var options = new BackupOptions();
+            options.Paths.Add(source);
+            var result = await repo.BackupAsync(options);
+            if (round != 1)
+            {
+                kept.Add((result.Snapshot, SimpleTree.Describe(source)));
+            }
+            else
+            {
+                File.Delete(Path.Combine(repoPath, "snapshots", result.Snapshot.Id.ToString()));
+            }
+        }
+
+        return (dir, repoPath, kept);
+    }
+
+    [Theory]
+    [InlineData(5.0)]
+    [InlineData(0.0)]
+    [InlineData(null)]
+    public async Task Prune_frees_space_and_restic_checks_clean_and_kept_snapshots_restore(double? maxUnused)
+    {
+        var (dir, repoPath, kept) = await ThreeSnapshotsAsync();
+        using var _ = dir;
+        long before = Directory.GetFiles(Path.Combine(repoPath, "data"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        await using var repo = await TestRepository.OpenAsync(repoPath);
+
+        var result = await repo.PruneAsync(new PruneOptions { MaxUnusedPercent = maxUnused });
+
+        Assert.False(result.DryRun);
+        Assert.True(result.PacksDeleted + result.PacksRepacked > 0);
+        long after = Directory.GetFiles(Path.Combine(repoPath, "data"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.True(after < before, $"{after} >= {before}");
+        if (maxUnused == 0)
+        {
+            Assert.Equal(0, result.UnusedBytesAfter);
+        }
+
+        var check = await new ResticCli(repoPath, TestRepository.Password).RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+        await using var reopened = await TestRepository.OpenAsync(repoPath);
+        int i = 0;
+        foreach (var (snapshot, tree) in kept)
+        {
+            var target = dir.Combine($"out{i++}");
+            var restore = await reopened.RestoreAsync(snapshot, new RestoreOptions { Target = target });
+            Assert.True(restore.IsComplete, string.Join("\n", restore.Errors));
+            Assert.Equal(tree, SimpleTree.Describe(target + snapshot.Paths[0]));
+        }
+    }
+
+    [Fact]
+    public async Task Dry_run_changes_nothing()
+    {
+        var (dir, repoPath, _) = await ThreeSnapshotsAsync();
+        using var _d = dir;
+        var before = TestRepository.Listing(repoPath);
+        await using var repo = await TestRepository.OpenAsync(repoPath);
+
+        var plan = await repo.PruneAsync(new PruneOptions { DryRun = true });
+
+        Assert.True(plan.DryRun);
+        Assert.True(plan.PacksDeleted + plan.PacksRepacked > 0);
+        Assert.Equal(before, TestRepository.Listing(repoPath));
+    }
+
+    [Fact]
+    public async Task Prune_waits_for_no_one_a_held_lock_makes_it_fail_clearly()
+    {
+        var (dir, repoPath, _) = await ThreeSnapshotsAsync();
+        using var _d = dir;
+        await using var repo = await TestRepository.OpenAsync(repoPath);
+        await using var backupLock = await RepositoryLock.AcquireAsync(repo, exclusive: false);
+        var before = TestRepository.Listing(Path.Combine(repoPath, "data"));
+
+        await Assert.ThrowsAsync<RepositoryLockedException>(() => repo.PruneAsync());
+
+        Assert.Equal(before, TestRepository.Listing(Path.Combine(repoPath, "data")));
+    }
+
+    [Fact]
+    public async Task Our_prune_of_a_repository_restic_wrote_and_forgot_in()
+    {
+        using var dir = new TempDirectory();
+        var repoPath = dir.Combine("repo");
+        var source = dir.Combine("src");
+        var restic = new ResticCli(repoPath, TestRepository.Password);
+        await restic.RunCheckedAsync("init");
+        SimpleTree.Create(source, seed: 1, bigFileBytes: 3 * 1024 * 1024);
+        await restic.RunCheckedAsync("backup", source);
+        TestTree.Delete(source);
+        SimpleTree.Create(source, seed: 2, bigFileBytes: 3 * 1024 * 1024);
+        var expected = SimpleTree.Describe(source);
+        await restic.RunCheckedAsync("backup", source);
+        await restic.RunCheckedAsync("forget", "--keep-last", "1");
+
+        await using (var repo = await TestRepository.OpenAsync(repoPath))
+        {
+            var result = await repo.PruneAsync(new PruneOptions { MaxUnusedPercent = 0 });
+            Assert.True(result.PacksDeleted + result.PacksRepacked > 0);
+        }
+
+        var check = await restic.RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+        await restic.RunCheckedAsync("restore", "latest", "--target", dir.Combine("out"));
+        Assert.Equal(expected, SimpleTree.Describe(dir.Combine("out") + source));
+    }
+
+    [Fact]
+    public async Task Prune_killed_at_random_moments_never_loses_a_kept_snapshot()
+    {
+        var (dir, repoPath, kept) = await ThreeSnapshotsAsync();
+        using var _d = dir;
+        var env = new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = repoPath, ["RESTIC_PASSWORD"] = TestRepository.Password };
+        var restic = new ResticCli(repoPath, TestRepository.Password);
+        var rng = new Random(42);
+        int killed = 0;
+        for (int attempt = 0; attempt < 8; attempt++)
+        {
+            using var process = CliRunner.Start(env, "prune", "--max-unused", "0%");
+            await Task.Delay(100 + rng.Next(0, 500));
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                killed++;
+            }
+
+            await process.WaitForExitAsync();
+            await restic.RunCheckedAsync("unlock");
+            var check = await restic.RunAsync("check");
+            Assert.True(check.ExitCode == 0, $"attempt {attempt}: " + check.StandardOutput + check.StandardError);
+        }
+
+        Assert.True(killed >= 2, $"only {killed} prunes were still running when killed");
+        var final = await CliRunner.RunAsync(env, null, "prune", "--max-unused", "0%");
+        Assert.True(final.ExitCode == 0, final.StandardError);
+        var readData = await restic.RunAsync("check", "--read-data");
+        Assert.True(readData.ExitCode == 0, readData.StandardOutput + readData.StandardError);
+        await using var repo = await TestRepository.OpenAsync(repoPath);
+        int i = 0;
+        foreach (var (snapshot, tree) in kept)
+        {
+            var target = dir.Combine($"out{i++}");
+            Assert.True((await repo.RestoreAsync(snapshot, new RestoreOptions { Target = target })).IsComplete);
+            Assert.Equal(tree, SimpleTree.Describe(target + snapshot.Paths[0]));
+        }
+    }
+}
