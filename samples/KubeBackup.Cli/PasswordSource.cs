@@ -42,8 +42,19 @@ internal static class PasswordSource
             throw new CliException("No password given: set RESTIC_PASSWORD, RESTIC_PASSWORD_FILE or use --password-file.");
         }
 
-        var password = Prompt("enter password for repository: ");
-        if (confirm && Prompt("enter password again: ") != password)
+        return Prompt("enter password for repository: ", confirm);
+    }
+
+    /// <summary>Asks on the terminal without echo; with <paramref name="confirm"/>, asks twice.</summary>
+    public static string Prompt(string text, bool confirm)
+    {
+        if (Console.IsInputRedirected)
+        {
+            throw new CliException("A password is needed and there is no terminal to ask on.");
+        }
+
+        var password = ReadHidden(text);
+        if (confirm && ReadHidden("enter password again: ") != password)
         {
             throw new CliException("Passwords do not match.");
         }
@@ -77,7 +88,7 @@ internal static class PasswordSource
         return output.TrimEnd('\n').TrimEnd('\r');
     }
 
-    private static string Prompt(string text)
+    private static string ReadHidden(string text)
     {
         Console.Error.Write(text);
         var chars = new System.Text.StringBuilder();

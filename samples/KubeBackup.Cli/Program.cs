@@ -19,6 +19,8 @@ root.Subcommands.Add(SnapshotsCommand.Create(global));
 root.Subcommands.Add(LsCommand.Create(global));
 root.Subcommands.Add(DumpCommand.Create(global));
 root.Subcommands.Add(PruneCommand.Create(global));
+root.Subcommands.Add(KeyCommand.Create(global));
+root.Subcommands.Add(UnlockCommand.Create(global));
 
 try
 {

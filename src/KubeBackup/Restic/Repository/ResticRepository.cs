@@ -41,7 +41,7 @@ public sealed partial class ResticRepository : IAsyncDisposable
     public RepositoryConfig Config { get; }
 
     /// <summary>The key file the password opened.</summary>
-    public ResticId KeyId { get; }
+    public ResticId KeyId { get; private set; }
 
     /// <summary>The options the repository was opened with.</summary>
     public ResticRepositoryOptions Options { get; }
