@@ -21,6 +21,7 @@ root.Subcommands.Add(DumpCommand.Create(global));
 root.Subcommands.Add(PruneCommand.Create(global));
 root.Subcommands.Add(KeyCommand.Create(global));
 root.Subcommands.Add(UnlockCommand.Create(global));
+root.Subcommands.Add(CopyCommand.Create(global));
 
 try
 {
