@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 command -v restic >/dev/null 2>&1 || missing+=(restic)
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)  # CRD/RBAC manifests are checked with kubectl against the fake API server
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
