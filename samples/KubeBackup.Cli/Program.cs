@@ -22,6 +22,7 @@ root.Subcommands.Add(PruneCommand.Create(global));
 root.Subcommands.Add(KeyCommand.Create(global));
 root.Subcommands.Add(UnlockCommand.Create(global));
 root.Subcommands.Add(CopyCommand.Create(global));
+root.Subcommands.Add(ForgetCommand.Create(global));
 
 try
 {
