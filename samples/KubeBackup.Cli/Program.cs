@@ -18,6 +18,7 @@ root.Subcommands.Add(RestoreCommand.Create(global));
 root.Subcommands.Add(SnapshotsCommand.Create(global));
 root.Subcommands.Add(LsCommand.Create(global));
 root.Subcommands.Add(DumpCommand.Create(global));
+root.Subcommands.Add(CheckCommand.Create(global));
 
 try
 {
