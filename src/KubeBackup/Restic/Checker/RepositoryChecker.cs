@@ -60,6 +60,8 @@ internal sealed class RepositoryChecker
     private long _unusedBlobs;
     private long _distinctBlobs;
     private volatile bool _structureIncomplete;
+    private HashSet<AffectedPath> _affectedPaths = [];
+    private bool _affectedTruncated;
 
     public RepositoryChecker(ResticRepository repository, CheckOptions options, IProgress<CheckProgress>? progress)
     {
@@ -113,9 +115,13 @@ internal sealed class RepositoryChecker
             : await RepositoryLock.AcquireAsync(_repository, exclusive: false, cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
+            // Snapshots are listed before the index is read, as restic does: a writer stores packs, then their index,
+            // then the snapshot, so every snapshot listed now has its blobs in the index read next, even with backups
+            // running beside this check (which the shared lock allows).
+            var snapshotFiles = await ListAsync(FileType.Snapshot, cancellationToken).ConfigureAwait(false);
             await LoadIndexAsync(cancellationToken).ConfigureAwait(false);
             await CheckPackFilesAsync(cancellationToken).ConfigureAwait(false);
-            var snapshots = await LoadSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+            var snapshots = await LoadSnapshotsAsync(snapshotFiles, cancellationToken).ConfigureAwait(false);
             await WalkTreesAsync(snapshots, cancellationToken).ConfigureAwait(false);
             CollectBlobHints();
             var selected = SelectPacks();
@@ -238,13 +244,20 @@ internal sealed class RepositoryChecker
     // ---------------------------------------------------------------------------------------------------------------
     // Stage 1: index files
 
-    private async Task LoadIndexAsync(CancellationToken cancellationToken)
+    private async Task<List<StorageFileInfo>> ListAsync(FileType type, CancellationToken cancellationToken)
     {
         var files = new List<StorageFileInfo>();
-        await foreach (var f in Backend.ListAsync(FileType.Index, cancellationToken).ConfigureAwait(false))
+        await foreach (var f in Backend.ListAsync(type, cancellationToken).ConfigureAwait(false))
         {
             files.Add(f);
         }
+
+        return files;
+    }
+
+    private async Task LoadIndexAsync(CancellationToken cancellationToken)
+    {
+        var files = await ListAsync(FileType.Index, cancellationToken).ConfigureAwait(false);
 
         int done = 0;
         Report(CheckPhase.LoadIndex, 0, files.Count, force: true);
@@ -439,14 +452,8 @@ internal sealed class RepositoryChecker
     // ---------------------------------------------------------------------------------------------------------------
     // Stage 3: snapshots and trees
 
-    private async Task<List<(ResticId Id, ResticId Tree)>> LoadSnapshotsAsync(CancellationToken cancellationToken)
+    private async Task<List<(ResticId Id, ResticId Tree)>> LoadSnapshotsAsync(List<StorageFileInfo> files, CancellationToken cancellationToken)
     {
-        var files = new List<StorageFileInfo>();
-        await foreach (var f in Backend.ListAsync(FileType.Snapshot, cancellationToken).ConfigureAwait(false))
-        {
-            files.Add(f);
-        }
-
         var result = new ConcurrentBag<(ResticId, ResticId)>();
         await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Backend.MaxConcurrency), CancellationToken = cancellationToken },
             async (f, ct) =>
@@ -1230,9 +1237,6 @@ internal sealed class RepositoryChecker
         _affectedTruncated = walk.Truncated;
         return affectedSnapshots;
     }
-
-    private HashSet<AffectedPath> _affectedPaths = [];
-    private bool _affectedTruncated;
 
     private sealed class DamageWalk(RepositoryChecker checker, Dictionary<BlobKeyValue, List<int>> lost)
     {

@@ -245,7 +245,8 @@ internal static class CheckAssert
         }
         else
         {
-            Assert.Contains("repository contains errors", resticOutput, StringComparison.Ordinal);
+            // "Fatal: repository contains errors", or "Fatal: LoadIndex returned errors" when restic stops early.
+            Assert.Contains("Fatal: ", resticOutput, StringComparison.Ordinal);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using KubeBackup.Restic.Checker;
+using KubeBackup.Restic.Locking;
 using KubeBackup.Tests.Support;
 
 namespace KubeBackup.Tests.Restic.Checker;
@@ -78,6 +79,57 @@ public class CleanRepositoryTests
         Assert.True(root.GetProperty("clean").GetBoolean());
         Assert.Equal(0, root.GetProperty("num_errors").GetInt32());
         Assert.Equal(1, root.GetProperty("snapshots").GetInt32());
+    }
+
+    [Fact]
+    public async Task Check_runs_beside_a_shared_lock_and_refuses_an_exclusive_one()
+    {
+        using var lab = await CheckerLab.CreateAsync(backups: 1);
+        await using var repo = await lab.OpenAsync();
+
+        await using (await RepositoryLock.AcquireAsync(repo, exclusive: false))
+        {
+            Assert.True((await repo.CheckAsync(new CheckOptions())).IsClean);
+        }
+
+        await using (await RepositoryLock.AcquireAsync(repo, exclusive: true))
+        {
+            await Assert.ThrowsAsync<RepositoryLockedException>(() => repo.CheckAsync(new CheckOptions()));
+            Assert.True((await repo.CheckAsync(new CheckOptions { NoLock = true })).IsClean);
+        }
+
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => repo.CheckAsync(new CheckOptions { ReadData = true }, null, cancelled.Token));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(lab.RepoPath, "locks")));
+    }
+
+    [Fact]
+    public async Task Checks_during_a_running_backup_find_no_errors()
+    {
+        using var lab = await CheckerLab.CreateAsync(backups: 1);
+        var source = lab.Combine("busy");
+        SimpleTree.Create(source, seed: 77, bigFileBytes: 24 * 1024 * 1024, smallFiles: 30);
+        await using var writer = await lab.OpenAsync();
+        var options = new KubeBackup.Restic.Archiver.BackupOptions();
+        options.Paths.Add(source);
+        var backup = writer.BackupAsync(options);
+
+        int checks = 0;
+        do
+        {
+            // Packs and index files appear while this runs: at most hints (packs not yet indexed), never errors.
+            var result = await lab.CheckAsync(new CheckOptions());
+            Assert.True(result.IsClean, string.Join('\n', result.Errors));
+            checks++;
+        }
+        while (!backup.IsCompleted);
+
+        await backup;
+        var after = await lab.CheckAsync();
+        Assert.True(after.IsClean && after.Hints.Count == 0, string.Join('\n', after.Errors.Concat<object>(after.Hints)));
+        Assert.Equal(2, after.Snapshots);
+        Assert.True(checks >= 1);
     }
 
     /// <summary>Reports on the calling thread, in order (Progress&lt;T&gt; would post to the thread pool).</summary>

@@ -267,6 +267,120 @@ public class DamageMatrixTests
         CheckAssert.Mentions(resticDamaged, secondPack);
     }
 
+    [Fact]
+    public async Task Damaged_index_file_is_an_error_naming_it()
+    {
+        using var lab = await CheckerLab.CreateAsync();
+        var (snapshot, _, index) = lab.Backups[1];
+        CheckerLab.FlipByte(lab.IndexPath(index), 60);
+
+        var ours = await lab.CheckAsync();
+        var restic = await lab.ResticCheckAsync();
+
+        CheckAssert.Agree(ours, restic);
+        var error = CheckAssert.Single(ours, CheckErrorKind.IndexUnreadable);
+        Assert.Equal($"index/{index}", error.FileName);
+        // What only that index listed is unknown now: its snapshot's trees are missing, its packs unreferenced.
+        Assert.Equal(snapshot.Tree, CheckAssert.Single(ours, CheckErrorKind.TreeMissing).TreeId);
+        Assert.Equal([snapshot.Id], ours.AffectedSnapshots);
+        Assert.Equal(2, ours.UnreferencedPacks);
+        CheckAssert.Mentions(restic, index);
+    }
+
+    [Fact]
+    public async Task Damaged_snapshot_file_is_an_error_naming_the_snapshot()
+    {
+        using var lab = await CheckerLab.CreateAsync(backups: 2);
+        var snapshot = lab.Backups[0].Snapshot;
+        CheckerLab.FlipByte(Path.Combine(lab.RepoPath, "snapshots", snapshot.Id.ToString()), 20);
+
+        var ours = await lab.CheckAsync();
+        var restic = await lab.ResticCheckAsync();
+
+        CheckAssert.Agree(ours, restic);
+        CheckAssert.Kinds(ours, CheckErrorKind.SnapshotUnreadable);
+        var error = CheckAssert.Single(ours, CheckErrorKind.SnapshotUnreadable);
+        Assert.Equal(snapshot.Id, error.SnapshotId);
+        Assert.Equal($"snapshots/{snapshot.Id}", error.FileName);
+        Assert.Equal([snapshot.Id], ours.AffectedSnapshots);
+        Assert.Equal(0, ours.UnusedBlobs); // its blobs look unused, but with a snapshot unreadable that is not said
+        CheckAssert.Mentions(restic, snapshot.Id);
+    }
+
+    [Fact]
+    public async Task Invalid_nodes_are_errors_naming_their_paths()
+    {
+        using var lab = await CheckerLab.CreateAsync(backups: 1);
+        Snapshot forged;
+        ResticId root;
+        await using (var repo = await lab.OpenAsync())
+        {
+            await using var forger = new RepositoryForger(repo);
+            var nilContent = await forger.FileAsync("nil-content", "x");
+            nilContent.Content = null;
+            var nullBlob = await forger.FileAsync("null-blob", "y");
+            nullBlob.Content = [ResticId.Zero];
+            var noSubtree = RepositoryForger.Dir("no-subtree", ResticId.Zero);
+            noSubtree.Subtree = null;
+            var irregular = await forger.FileAsync("odd", "");
+            irregular.Type = NodeType.Irregular;
+            irregular.Content = null;
+            var unnamed = await forger.FileAsync("", "z");
+            root = await forger.TreeAsync(nilContent, nullBlob, noSubtree, irregular, unnamed, await forger.FileAsync("fine", "ok"));
+            forged = await forger.SnapshotAsync(root);
+        }
+
+        var ours = await lab.CheckAsync();
+        var restic = await lab.ResticCheckAsync();
+
+        CheckAssert.Agree(ours, restic);
+        CheckAssert.Kinds(ours, CheckErrorKind.FileContentMissing, CheckErrorKind.NullBlobId, CheckErrorKind.DirectoryWithoutSubtree,
+            CheckErrorKind.InvalidNodeType, CheckErrorKind.EmptyNodeName);
+        Assert.All(ours.Errors, e => Assert.Equal(root, e.TreeId));
+        AssertNode(CheckErrorKind.FileContentMissing, "nil-content", "has nil blob list");
+        AssertNode(CheckErrorKind.NullBlobId, "null-blob", "blob 0 has null ID");
+        AssertNode(CheckErrorKind.DirectoryWithoutSubtree, "no-subtree", "has no subtree");
+        AssertNode(CheckErrorKind.InvalidNodeType, "odd", "with invalid type \"irregular\"");
+        AssertNode(CheckErrorKind.EmptyNodeName, "", "node with empty name");
+        Assert.Equal([forged.Id], ours.AffectedSnapshots);
+        foreach (var line in new[] { "has nil blob list", "has null ID", "has no subtree", "with invalid type \"irregular\"", "node with empty name" })
+        {
+            Assert.Contains(line, restic.StandardError, StringComparison.Ordinal);
+        }
+
+        void AssertNode(CheckErrorKind kind, string name, string message)
+        {
+            var error = CheckAssert.Single(ours, kind);
+            Assert.Equal(name, error.NodeName);
+            Assert.Contains(message, error.Message, StringComparison.Ordinal);
+            Assert.Equal([new AffectedPath(forged.Id, "/" + name)], error.AffectedPaths);
+        }
+    }
+
+    /// <summary>Not run against restic here: restic 0.14 retries the missing pack for about 45 seconds per tree it
+    /// tries to load (it fails too: "pack …: does not exist", "error for tree …").</summary>
+    [Fact]
+    public async Task Missing_tree_pack_loses_the_snapshot_from_its_root()
+    {
+        using var lab = await CheckerLab.CreateAsync(backups: 2);
+        var (snapshot, _, index) = lab.Backups[1];
+        var (pack, _, _) = await lab.LocateAsync(snapshot.Tree, BlobType.Tree);
+        File.Delete(lab.PackPath(pack));
+
+        var ours = await lab.CheckAsync();
+
+        CheckAssert.Kinds(ours, CheckErrorKind.PackMissing, CheckErrorKind.TreeUnreadable);
+        var missing = CheckAssert.Single(ours, CheckErrorKind.PackMissing);
+        Assert.Equal(pack, missing.PackId);
+        Assert.Equal([index], missing.IndexFiles);
+        Assert.Contains(snapshot.Tree, missing.BlobIds);
+        Assert.Equal([new AffectedPath(snapshot.Id, "/")], missing.AffectedPaths);
+        var unreadable = CheckAssert.Single(ours, CheckErrorKind.TreeUnreadable);
+        Assert.Equal(snapshot.Tree, unreadable.TreeId);
+        Assert.Equal(pack, unreadable.PackId);
+        Assert.Equal([snapshot.Id], ours.AffectedSnapshots);
+    }
+
     /// <summary>restic 0.14 retries a missing or short pack for about 45 seconds while reading data, so these two run
     /// side by side in one test.</summary>
     [Fact]
