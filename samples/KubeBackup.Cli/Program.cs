@@ -23,6 +23,7 @@ root.Subcommands.Add(KeyCommand.Create(global));
 root.Subcommands.Add(UnlockCommand.Create(global));
 root.Subcommands.Add(CopyCommand.Create(global));
 root.Subcommands.Add(ForgetCommand.Create(global));
+root.Subcommands.Add(CheckCommand.Create(global));
 
 try
 {
