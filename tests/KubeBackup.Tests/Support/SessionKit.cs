@@ -1,0 +1,95 @@
+using KubeBackup.Configuration;
+using KubeBackup.Diagnostics;
+using KubeBackup.Drills;
+using KubeBackup.Functions;
+using KubeBackup.Restic;
+using KubeBackup.Restic.Model;
+using KubeBackup.Restic.Repository;
+using KubeBackup.Sessions;
+
+namespace KubeBackup.Tests.Support;
+
+/// <summary>A repository, its password file and a session runner with its own metrics, for session tests.</summary>
+public sealed class SessionKit : IDisposable
+{
+    private SessionKit(TempDirectory dir, ProbeAndRetention extras)
+    {
+        Dir = dir;
+        Extras = extras;
+        Metrics = new KubeBackupMetrics();
+        Runner = new SessionRunner(new SessionRunnerOptions
+        {
+            Functions = FunctionRegistry.CreateBuiltIn(extras.Probes, extras.Retention, new UnboundRepositoryChecker()),
+            RepositoryOptions = TestRepository.Options(),
+            Metrics = Metrics,
+        });
+    }
+
+    public TempDirectory Dir { get; }
+
+    public string RepositoryPath => Dir.Combine("repo");
+
+    public string PasswordFile => Dir.Combine("password");
+
+    public KubeBackupMetrics Metrics { get; }
+
+    public SessionRunner Runner { get; }
+
+    internal ProbeAndRetention Extras { get; }
+
+    public RestoreProbeRegistry Probes => Extras.Probes;
+
+    public static async Task<SessionKit> CreateAsync()
+    {
+        var dir = new TempDirectory("session");
+        var kit = new SessionKit(dir, new ProbeAndRetention(new RestoreProbeRegistry(), new KeepLastRetentionRunner()));
+        await File.WriteAllTextAsync(kit.PasswordFile, TestRepository.Password + "\n");
+        await using var repo = await TestRepository.InitAsync(kit.RepositoryPath);
+        return kit;
+    }
+
+    /// <summary>Loads YAML after replacing {REPO}, {PWFILE} and {DIR}.</summary>
+    public BackupConfiguration Load(string yaml) =>
+        ConfigurationLoader.LoadYaml(yaml.Replace("{REPO}", RepositoryPath, StringComparison.Ordinal)
+            .Replace("{PWFILE}", PasswordFile, StringComparison.Ordinal).Replace("{DIR}", Dir.Path, StringComparison.Ordinal));
+
+    public async Task<IReadOnlyList<Snapshot>> SnapshotsAsync()
+    {
+        await using var repo = await TestRepository.OpenAsync(RepositoryPath);
+        return await repo.ListSnapshotsAsync();
+    }
+
+    public Task<ResticRepository> OpenAsync() => TestRepository.OpenAsync(RepositoryPath);
+
+    public int FileCount(string folder) =>
+        Directory.Exists(Path.Combine(RepositoryPath, folder)) ? Directory.EnumerateFiles(Path.Combine(RepositoryPath, folder), "*", SearchOption.AllDirectories).Count() : 0;
+
+    public void Dispose()
+    {
+        Metrics.Dispose();
+        Dir.Dispose();
+    }
+}
+
+internal sealed record ProbeAndRetention(RestoreProbeRegistry Probes, KeepLastRetentionRunner Retention);
+
+/// <summary>
+/// A stand-in for the retention engine (ResticRepository.ForgetAsync, on its own branch) that honours keepLast only, so
+/// the retention-apply function's wiring (scope by host, partial snapshots left to it, metrics) is tested end to end.
+/// </summary>
+internal sealed class KeepLastRetentionRunner : IRetentionRunner
+{
+    public async Task<RetentionRunResult> ApplyAsync(ResticRepository repository, RetentionSpec policy, RetentionScope scope, CancellationToken cancellationToken)
+    {
+        var all = await repository.ListSnapshotsAsync(cancellationToken);
+        var mine = all.Where(s => s.Hostname == scope.Host && !(s.Tags ?? []).Any(scope.ExcludedTags.Contains)).OrderByDescending(s => s.Time).ToList();
+        var keep = mine.Take(policy.KeepLast).Select(s => s.Id).ToList();
+        var remove = mine.Skip(policy.KeepLast).Select(s => s.Id).ToList();
+        if (!scope.DryRun)
+        {
+            await SnapshotOperations.RemoveAsync(repository, remove, cancellationToken);
+        }
+
+        return new RetentionRunResult(remove, keep);
+    }
+}
