@@ -126,7 +126,11 @@ internal sealed class CommandOutputStream : Stream
         }
         else if (_endMarker is { Length: > 0 } marker && !EndsWithMarker(marker))
         {
-            conditions.Add(CompletenessCondition.ShortStream);
+            if (!conditions.Contains(CompletenessCondition.ShortStream))
+            {
+                conditions.Add(CompletenessCondition.ShortStream);
+            }
+
             reasons.Add($"the end marker \"{marker}\" is not in the last {MarkerWindow} bytes, so the output stopped early");
         }
 

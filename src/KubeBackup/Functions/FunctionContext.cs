@@ -136,11 +136,3 @@ public sealed class FunctionContext
     internal void ReportProgress(long bytes, long files) =>
         Progress?.Report(new SessionProgress(Configuration.Name, Target.Name, StepName, bytes, files));
 }
-
-/// <summary>Progress of a data step.</summary>
-/// <param name="Configuration">The configuration.</param>
-/// <param name="Target">The target.</param>
-/// <param name="Step">The step.</param>
-/// <param name="BytesProcessed">Bytes read so far.</param>
-/// <param name="FilesProcessed">Files done so far.</param>
-public sealed record SessionProgress(string Configuration, string Target, string Step, long BytesProcessed, long FilesProcessed);

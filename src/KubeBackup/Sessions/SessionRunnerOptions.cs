@@ -64,3 +64,11 @@ public sealed class RestoreRequest
     /// <summary>Receives progress of the data steps.</summary>
     public IProgress<SessionProgress>? Progress { get; set; }
 }
+
+/// <summary>Progress of a data step.</summary>
+/// <param name="Configuration">The configuration.</param>
+/// <param name="Target">The target.</param>
+/// <param name="Step">The step.</param>
+/// <param name="BytesProcessed">Bytes read so far.</param>
+/// <param name="FilesProcessed">Files done so far.</param>
+public sealed record SessionProgress(string Configuration, string Target, string Step, long BytesProcessed, long FilesProcessed);
