@@ -17,12 +17,9 @@ public sealed class SessionKit : IDisposable
         Dir = dir;
         Extras = extras;
         Metrics = new KubeBackupMetrics();
-        Runner = new SessionRunner(new SessionRunnerOptions
-        {
-            Functions = FunctionRegistry.CreateBuiltIn(extras.Probes, extras.Retention, new UnboundRepositoryChecker()),
-            RepositoryOptions = TestRepository.Options(),
-            Metrics = Metrics,
-        });
+        Functions = FunctionRegistry.CreateBuiltIn(extras.Probes, extras.Retention, new UnboundRepositoryChecker());
+        Options = new SessionRunnerOptions { Functions = Functions, RepositoryOptions = TestRepository.Options(), Metrics = Metrics };
+        Runner = new SessionRunner(Options);
     }
 
     public TempDirectory Dir { get; }
@@ -33,7 +30,18 @@ public sealed class SessionKit : IDisposable
 
     public KubeBackupMetrics Metrics { get; }
 
-    public SessionRunner Runner { get; }
+    public SessionRunner Runner { get; private set; }
+
+    public SessionRunnerOptions Options { get; }
+
+    public FunctionRegistry Functions { get; }
+
+    /// <summary>Uses another clock (and a runner built on it).</summary>
+    public void UseClock(TimeProvider time)
+    {
+        Options.TimeProvider = time;
+        Runner = new SessionRunner(Options);
+    }
 
     internal ProbeAndRetention Extras { get; }
 
