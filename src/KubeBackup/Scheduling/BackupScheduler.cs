@@ -125,8 +125,12 @@ public sealed class BackupScheduler : IAsyncDisposable
     /// <summary>Schedules a configuration's backups with a session runner: its schedule (randomized by the
     /// configuration's name), time zone, concurrency policy and paused flag; finished and skipped sessions go to
     /// <paramref name="history"/>.</summary>
+    /// <param name="configuration">The configuration.</param>
+    /// <param name="runner">Runs its sessions.</param>
+    /// <param name="history">Keeps finished and skipped sessions.</param>
+    /// <param name="finished">Told about every finished or skipped session.</param>
     /// <exception cref="ConfigurationException">The configuration has no schedule.</exception>
-    public ScheduledJob AddConfiguration(BackupConfiguration configuration, SessionRunner runner, SessionHistory? history = null)
+    public ScheduledJob AddConfiguration(BackupConfiguration configuration, SessionRunner runner, SessionHistory? history = null, Action<SessionResult>? finished = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(runner);
@@ -149,11 +153,13 @@ public sealed class BackupScheduler : IAsyncDisposable
         {
             var session = await runner.RunBackupAsync(configuration, null, token).ConfigureAwait(false);
             history?.Add(session, configuration.HistoryLimit);
+            finished?.Invoke(session);
         }, configuration.ConcurrencyPolicy, (run, reason) =>
         {
             runner.Metrics.ScheduleSkipped(configuration.Name, reason);
             var skipped = runner.Skipped(configuration, reason == "paused" ? "the configuration is paused" : "the previous session was still running");
             history?.Add(skipped, configuration.HistoryLimit);
+            finished?.Invoke(skipped);
         });
         job.Paused = configuration.Paused;
         return job;
