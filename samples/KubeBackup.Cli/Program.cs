@@ -24,6 +24,7 @@ root.Subcommands.Add(UnlockCommand.Create(global));
 root.Subcommands.Add(CopyCommand.Create(global));
 root.Subcommands.Add(ConfigurationCommands.CreateRun(global));
 root.Subcommands.Add(ConfigurationCommands.CreateSchedule(global));
+root.Subcommands.Add(ForgetCommand.Create(global));
 
 try
 {

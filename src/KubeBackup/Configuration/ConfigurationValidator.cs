@@ -152,6 +152,17 @@ internal static class ConfigurationValidator
         {
             p.Add("retention has no keep rule (keepLast, keepDaily, …): it would remove every snapshot");
         }
+        else if (c.Retention is { } retention)
+        {
+            try
+            {
+                Functions.ResticRetentionRunner.ToPolicy(retention).Validate();
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException)
+            {
+                p.Add($"retention: {ex.Message}");
+            }
+        }
 
         if (c.Schedule is not null)
         {

@@ -3,10 +3,12 @@ using KubeBackup.Storage;
 
 namespace KubeBackup.Tests.Support;
 
-/// <summary>A backend that passes everything to another one and lets a test act before each save (count, cancel, fail).</summary>
+/// <summary>A backend that passes everything to another one and lets a test act before each save or removal (count, cancel, fail).</summary>
 public sealed class HookBackend(IBackend inner) : IBackend
 {
     public Func<FileHandle, Task>? BeforeSave { get; set; }
+
+    public Func<FileHandle, Task>? BeforeRemove { get; set; }
 
     public string Location => inner.Location;
     public int MaxConcurrency => inner.MaxConcurrency;
@@ -38,7 +40,15 @@ public sealed class HookBackend(IBackend inner) : IBackend
         }
     }
 
-    public Task RemoveAsync(FileHandle handle, CancellationToken cancellationToken = default) => inner.RemoveAsync(handle, cancellationToken);
+    public async Task RemoveAsync(FileHandle handle, CancellationToken cancellationToken = default)
+    {
+        if (BeforeRemove is { } hook)
+        {
+            await hook(handle);
+        }
+
+        await inner.RemoveAsync(handle, cancellationToken);
+    }
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

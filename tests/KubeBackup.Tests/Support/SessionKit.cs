@@ -50,7 +50,7 @@ public sealed class SessionKit : IDisposable
     public static async Task<SessionKit> CreateAsync()
     {
         var dir = new TempDirectory("session");
-        var kit = new SessionKit(dir, new ProbeAndRetention(new RestoreProbeRegistry(), new KeepLastRetentionRunner()));
+        var kit = new SessionKit(dir, new ProbeAndRetention(new RestoreProbeRegistry(), new ResticRetentionRunner()));
         await File.WriteAllTextAsync(kit.PasswordFile, TestRepository.Password + "\n");
         await using var repo = await TestRepository.InitAsync(kit.RepositoryPath);
         return kit;
@@ -79,25 +79,4 @@ public sealed class SessionKit : IDisposable
     }
 }
 
-internal sealed record ProbeAndRetention(RestoreProbeRegistry Probes, KeepLastRetentionRunner Retention);
-
-/// <summary>
-/// A stand-in for the retention engine (ResticRepository.ForgetAsync, on its own branch) that honours keepLast only, so
-/// the retention-apply function's wiring (scope by host, partial snapshots left to it, metrics) is tested end to end.
-/// </summary>
-internal sealed class KeepLastRetentionRunner : IRetentionRunner
-{
-    public async Task<RetentionRunResult> ApplyAsync(ResticRepository repository, RetentionSpec policy, RetentionScope scope, CancellationToken cancellationToken)
-    {
-        var all = await repository.ListSnapshotsAsync(cancellationToken);
-        var mine = all.Where(s => s.Hostname == scope.Host && !(s.Tags ?? []).Any(scope.ExcludedTags.Contains)).OrderByDescending(s => s.Time).ToList();
-        var keep = mine.Take(policy.KeepLast).Select(s => s.Id).ToList();
-        var remove = mine.Skip(policy.KeepLast).Select(s => s.Id).ToList();
-        if (!scope.DryRun)
-        {
-            await SnapshotOperations.RemoveAsync(repository, remove, cancellationToken);
-        }
-
-        return new RetentionRunResult(remove, keep);
-    }
-}
+internal sealed record ProbeAndRetention(RestoreProbeRegistry Probes, IRetentionRunner Retention);

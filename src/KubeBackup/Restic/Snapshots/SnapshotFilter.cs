@@ -1,4 +1,5 @@
 using KubeBackup.Restic.Model;
+using KubeBackup.Retention;
 
 namespace KubeBackup.Restic.Snapshots;
 
@@ -24,13 +25,10 @@ public sealed class SnapshotFilter
             return false;
         }
 
-        if (Tags.Count > 0)
+        // restic's matching, including its rule that the empty tag selects untagged snapshots (--tag '').
+        if (!RetentionTags.HasAny(snapshot.Tags, Tags))
         {
-            var tags = snapshot.Tags ?? [];
-            if (!Tags.Any(list => list.All(t => tags.Contains(t))))
-            {
-                return false;
-            }
+            return false;
         }
 
         if (Paths.Count > 0)
