@@ -43,7 +43,7 @@ public sealed class FunctionRegistry
     /// <summary>A registry with the built-in functions.</summary>
     /// <param name="probes">Probes the <c>restore-drill</c> function can name.</param>
     public static FunctionRegistry CreateDefault(RestoreProbeRegistry? probes = null) =>
-        CreateBuiltIn(probes, new ResticRetentionRunner(), new UnboundRepositoryChecker());
+        CreateBuiltIn(probes, new ResticRetentionRunner(), new ResticRepositoryChecker());
 
     internal static FunctionRegistry CreateBuiltIn(RestoreProbeRegistry? probes, IRetentionRunner retention, IRepositoryChecker checker) =>
         new FunctionRegistry()

@@ -24,11 +24,8 @@ internal sealed record RetentionScope(string Host, IReadOnlyList<string> Exclude
 /// <summary>What a retention run removed and kept.</summary>
 internal sealed record RetentionRunResult(IReadOnlyList<ResticId> Removed, IReadOnlyList<ResticId> Kept);
 
-/// <summary>
-/// Checks a repository's integrity (restic's <c>check</c>). The <c>check</c> function talks to this seam because the
-/// checker (<c>ResticRepository.CheckAsync</c>) lands separately; until it is merged, <see cref="UnboundRepositoryChecker"/>
-/// fails the step with NotSupportedException.
-/// </summary>
+/// <summary>Checks a repository's integrity (restic's <c>check</c>); a seam so that sessions can be tested without a
+/// real check, and a Kubernetes host could check elsewhere.</summary>
 internal interface IRepositoryChecker
 {
     Task<RepositoryCheckOutcome> CheckAsync(ResticRepository repository, bool readData, string? readDataSubset, CancellationToken cancellationToken);
@@ -76,9 +73,19 @@ internal sealed class ResticRetentionRunner : IRetentionRunner
     };
 }
 
-/// <summary>Stands in until the checker (ResticRepository.CheckAsync) is merged.</summary>
-internal sealed class UnboundRepositoryChecker : IRepositoryChecker
+/// <summary>The engine's checker: <see cref="ResticRepository.CheckAsync"/>, with errors and hints as text.</summary>
+internal sealed class ResticRepositoryChecker : IRepositoryChecker
 {
-    public Task<RepositoryCheckOutcome> CheckAsync(ResticRepository repository, bool readData, string? readDataSubset, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("Checking is not available in this build: ResticRepository.CheckAsync has not been merged yet.");
+    public async Task<RepositoryCheckOutcome> CheckAsync(ResticRepository repository, bool readData, string? readDataSubset, CancellationToken cancellationToken)
+    {
+        var options = new KubeBackup.Restic.Checker.CheckOptions
+        {
+            ReadData = readData,
+            ReadDataSubset = readDataSubset is null ? null : KubeBackup.Restic.Checker.ReadDataSubset.Parse(readDataSubset),
+        };
+        var result = await repository.CheckAsync(options, null, cancellationToken).ConfigureAwait(false);
+        return new RepositoryCheckOutcome(result.IsClean,
+            [.. result.Errors.Select(e => e.FileName is null ? e.Message : $"{e.FileName}: {e.Message}")],
+            [.. result.Hints.Select(h => h.Message)]);
+    }
 }

@@ -17,7 +17,7 @@ public sealed class SessionKit : IDisposable
         Dir = dir;
         Extras = extras;
         Metrics = new KubeBackupMetrics();
-        Functions = FunctionRegistry.CreateBuiltIn(extras.Probes, extras.Retention, new UnboundRepositoryChecker());
+        Functions = FunctionRegistry.CreateBuiltIn(extras.Probes, extras.Retention, new ResticRepositoryChecker());
         Options = new SessionRunnerOptions { Functions = Functions, RepositoryOptions = TestRepository.Options(), Metrics = Metrics };
         Runner = new SessionRunner(Options);
     }
