@@ -33,7 +33,7 @@ public sealed partial class AzureBackend : IBackend
         options.ThrowIfInvalid();
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _tier = options.AccessTier is { Length: > 0 } tier ? new AccessTier(tier) : null;
+        _tier = options.AccessTier is { Length: > 0 } tier ? new AccessTier(tier) : default(AccessTier?);
 
         var clientOptions = new BlobClientOptions
         {
