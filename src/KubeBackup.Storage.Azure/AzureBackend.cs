@@ -301,14 +301,17 @@ public sealed partial class AzureBackend : IBackend
     }
 
     /// <inheritdoc />
-    public Task RemoveAsync(FileHandle handle, CancellationToken cancellationToken = default)
+    public async Task RemoveAsync(FileHandle handle, CancellationToken cancellationToken = default)
     {
+        // Stat first so a missing file is reported; after that a 404 from the delete means an earlier attempt of this
+        // same delete went through (its answer was lost), which is success.
+        await StatAsync(handle, cancellationToken).ConfigureAwait(false);
         var blob = _container.GetBlobClient(_options.ObjectName(handle));
-        return CallAsync("remove " + handle.RelativePath, handle, async ct =>
+        await CallAsync("remove " + handle.RelativePath, null, async ct =>
         {
-            await blob.DeleteAsync(DeleteSnapshotsOption.IncludeSnapshots, conditions: null, ct).ConfigureAwait(false);
+            await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, conditions: null, ct).ConfigureAwait(false);
             return true;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

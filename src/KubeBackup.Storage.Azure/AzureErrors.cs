@@ -19,7 +19,7 @@ internal static class AzureErrors
             // The SDK's message lists request headers (sanitized); ours carries only status and error code.
             string code = failed.ErrorCode ?? string.Empty;
             string detail = $"{location}: {operation} failed: HTTP {failed.Status}{(code.Length > 0 ? " " + code : string.Empty)}";
-            if (handle is { } h && failed.Status == 404 && code is not "ContainerNotFound")
+            if (handle is { } h && failed.Status == 404)
             {
                 return new StorageFileNotFoundException(h, ex);
             }

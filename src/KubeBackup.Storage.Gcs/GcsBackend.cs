@@ -285,12 +285,24 @@ public sealed partial class GcsBackend : IBackend
     }
 
     /// <inheritdoc />
-    public Task RemoveAsync(FileHandle handle, CancellationToken cancellationToken = default) =>
-        CallAsync("remove " + handle.RelativePath, handle, async ct =>
+    public async Task RemoveAsync(FileHandle handle, CancellationToken cancellationToken = default)
+    {
+        // Stat first so a missing file is reported; after that a 404 from the delete means an earlier attempt of this
+        // same delete went through (its answer was lost), which is success.
+        await StatAsync(handle, cancellationToken).ConfigureAwait(false);
+        await CallAsync("remove " + handle.RelativePath, null, async ct =>
         {
-            await _client.DeleteObjectAsync(_options.Bucket, _options.ObjectName(handle), new DeleteObjectOptions { RetryOptions = RetryOptions.Never }, ct).ConfigureAwait(false);
+            try
+            {
+                await _client.DeleteObjectAsync(_options.Bucket, _options.ObjectName(handle), new DeleteObjectOptions { RetryOptions = RetryOptions.Never }, ct).ConfigureAwait(false);
+            }
+            catch (GoogleApiException ex) when (ex.HttpStatusCode == HttpStatusCode.NotFound)
+            {
+            }
+
             return true;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()

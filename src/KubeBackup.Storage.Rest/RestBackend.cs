@@ -264,16 +264,23 @@ public sealed class RestBackend : IBackend
     /// <inheritdoc />
     public async Task RemoveAsync(FileHandle handle, CancellationToken cancellationToken = default)
     {
-        // Some servers (rclone) delete missing files silently; the contract reports them.
+        // Some servers (rclone) delete missing files silently; the contract reports them. After the stat, a 404 from
+        // the delete means an earlier attempt of it went through (its answer was lost): success.
         await StatAsync(handle, cancellationToken).ConfigureAwait(false);
-        await SendAsync("remove " + handle.RelativePath, handle, () => new HttpRequestMessage(HttpMethod.Delete, UriOf(handle)), cancellationToken).ConfigureAwait(false);
+        await SendAsync("remove " + handle.RelativePath, null, () => new HttpRequestMessage(HttpMethod.Delete, UriOf(handle)), cancellationToken, ignoreNotFound: true).ConfigureAwait(false);
     }
 
-    private Task SendAsync(string operation, FileHandle? handle, Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken) =>
+    private Task SendAsync(string operation, FileHandle? handle, Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken, bool ignoreNotFound = false) =>
         _pipeline.ExecuteAsync(operation, async ct =>
         {
             using var request = createRequest();
-            using var response = await SendOnceAsync(request, operation, handle, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+            try
+            {
+                using var response = await SendOnceAsync(request, operation, handle, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+            }
+            catch (StorageException ex) when (ignoreNotFound && ex.Data["status"] is 404)
+            {
+            }
         }, cancellationToken).AsTask();
 
     /// <summary>Sends one request and turns failures into storage exceptions: 404 missing, 401/403 refused, 408/429/5xx

@@ -25,7 +25,7 @@ internal static class S3Errors
             int status = (int)service.StatusCode;
             string code = service.ErrorCode ?? string.Empty;
             string detail = $"{location}: {operation} failed: HTTP {status}{(code.Length > 0 ? " " + code : string.Empty)}";
-            if (handle is { } h && (service.StatusCode == HttpStatusCode.NotFound && code != "NoSuchBucket" || code == "NoSuchKey"))
+            if (handle is { } h && (service.StatusCode == HttpStatusCode.NotFound || code == "NoSuchKey"))
             {
                 return new StorageFileNotFoundException(h, ex);
             }
