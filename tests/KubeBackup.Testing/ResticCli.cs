@@ -33,6 +33,9 @@ public sealed class ResticCli
 
     public string Password { get; }
 
+    /// <summary>Options put before every command (for example <c>--cacert FILE</c>).</summary>
+    public List<string> GlobalArguments { get; } = new();
+
     /// <summary>Extra environment variables for every run (credentials of the backend, for example).</summary>
     public Dictionary<string, string> Environment { get; } = new();
 
@@ -49,6 +52,11 @@ public sealed class ResticCli
             WorkingDirectory = System.IO.Path.GetTempPath(),
         };
         psi.ArgumentList.Add("--no-cache");
+        foreach (var a in GlobalArguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);

@@ -15,7 +15,8 @@ public static class ResticFor
         var restic = new ResticCli($"s3:https://127.0.0.1:{httpsPort}/{S3Server.Bucket}/{prefix}", Engine.Password);
         restic.Environment["AWS_ACCESS_KEY_ID"] = S3Server.AccessKey;
         restic.Environment["AWS_SECRET_ACCESS_KEY"] = S3Server.SecretKey;
-        restic.Environment["RESTIC_CACERT"] = server.CertificateFile!;
+        // restic 0.14 takes the CA only as a flag (RESTIC_CACERT came later).
+        restic.GlobalArguments.AddRange(["--cacert", server.CertificateFile!]);
         return restic;
     }
 }
