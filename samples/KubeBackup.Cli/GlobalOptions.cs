@@ -106,7 +106,14 @@ internal sealed class CliContext
         }
     }
 
-    public IBackend CreateBackend() => new BackendRegistry().Create(RepositoryLocation);
+    /// <summary>Resolves the location with every storage provider; each reads its credentials from the environment
+    /// variables restic documents for it (never from an argument, which every process on the machine can see).</summary>
+    public IBackend CreateBackend() => new BackendRegistry()
+        .Register(new KubeBackup.Storage.S3.S3BackendProvider())
+        .Register(new KubeBackup.Storage.Azure.AzureBackendProvider())
+        .Register(new KubeBackup.Storage.Gcs.GcsBackendProvider())
+        .Register(new KubeBackup.Storage.Rest.RestBackendProvider())
+        .Create(RepositoryLocation);
 
     public string GetPassword(bool confirm = false) =>
         PasswordSource.Get(_parse.GetValue(_options.PasswordFile), _parse.GetValue(_options.PasswordCommand), confirm);

@@ -22,7 +22,10 @@ root.Subcommands.Add(PruneCommand.Create(global));
 root.Subcommands.Add(KeyCommand.Create(global));
 root.Subcommands.Add(UnlockCommand.Create(global));
 root.Subcommands.Add(CopyCommand.Create(global));
+root.Subcommands.Add(ConfigurationCommands.CreateRun(global));
+root.Subcommands.Add(ConfigurationCommands.CreateSchedule(global));
 root.Subcommands.Add(ForgetCommand.Create(global));
+root.Subcommands.Add(CheckCommand.Create(global));
 
 try
 {

@@ -17,6 +17,9 @@ internal sealed class BlobSaver : IAsyncDisposable
     private readonly Channel<Job> _queue;
     private readonly Task[] _workers;
     private readonly CancellationToken _cancellationToken;
+    // Cancelled by the caller or when a worker fails: a failed worker must not leave producers waiting on a full queue.
+    private readonly CancellationTokenSource _stop;
+    private volatile Exception? _failure;
 
     private readonly record struct Job(BlobType Type, ResticId Id, byte[] Buffer, int Length);
 
@@ -25,6 +28,7 @@ internal sealed class BlobSaver : IAsyncDisposable
         _repository = repository;
         _writer = writer;
         _cancellationToken = cancellationToken;
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(workers * 2) { SingleReader = false, SingleWriter = false });
         _workers = new Task[workers];
         for (int i = 0; i < workers; i++)
@@ -46,11 +50,13 @@ internal sealed class BlobSaver : IAsyncDisposable
 
         try
         {
-            await _queue.Writer.WriteAsync(new Job(type, id, pooledBuffer, length), _cancellationToken).ConfigureAwait(false);
+            ThrowIfFailed();
+            await _queue.Writer.WriteAsync(new Job(type, id, pooledBuffer, length), _stop.Token).ConfigureAwait(false);
         }
         catch
         {
             ArrayPool<byte>.Shared.Return(pooledBuffer);
+            ThrowIfFailed();
             throw;
         }
 
@@ -77,7 +83,7 @@ internal sealed class BlobSaver : IAsyncDisposable
             byte[]? sealedBuffer = null;
             try
             {
-                if (_cancellationToken.IsCancellationRequested)
+                if (_stop.IsCancellationRequested)
                 {
                     continue;
                 }
@@ -85,6 +91,13 @@ internal sealed class BlobSaver : IAsyncDisposable
                 sealedBuffer = ArrayPool<byte>.Shared.Rent(ResticRepository.MaxSealedLength(job.Length));
                 int n = _repository.SealBlob(job.Type, job.Buffer.AsSpan(0, job.Length), sealedBuffer, out uint ulen);
                 await _writer.AddAsync(job.Type, job.Id, sealedBuffer.AsMemory(0, n), ulen, job.Length).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The first failure (an upload's StorageException, usually) wins; the worker keeps draining the queue
+                // so that no producer blocks, and producers see the failure on their next call.
+                Interlocked.CompareExchange(ref _failure, ex, null);
+                await _stop.CancelAsync().ConfigureAwait(false);
             }
             finally
             {
@@ -102,6 +115,15 @@ internal sealed class BlobSaver : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await Task.WhenAll(_workers).ConfigureAwait(false);
+        ThrowIfFailed();
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is { } failure)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -120,5 +142,7 @@ internal sealed class BlobSaver : IAsyncDisposable
         {
             ArrayPool<byte>.Shared.Return(job.Buffer);
         }
+
+        _stop.Dispose();
     }
 }

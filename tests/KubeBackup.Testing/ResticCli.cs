@@ -1,0 +1,98 @@
+using System.Diagnostics;
+
+namespace KubeBackup.Testing;
+
+/// <summary>The result of running a process.</summary>
+public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    public ProcessResult EnsureSuccess(string what)
+    {
+        if (ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{what} exited with {ExitCode}.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
+        }
+
+        return this;
+    }
+}
+
+/// <summary>
+/// Runs the real restic (Debian's 0.14, installed by the test command) against a repository. The repository location
+/// and the password travel in the environment (RESTIC_REPOSITORY, RESTIC_PASSWORD), never on the command line: a
+/// location may carry credentials (rest:https://user:pass@…). The cache is off.
+/// </summary>
+public sealed class ResticCli
+{
+    public ResticCli(string repository, string password)
+    {
+        Repository = repository;
+        Password = password;
+    }
+
+    public string Repository { get; }
+
+    public string Password { get; }
+
+    /// <summary>Options put before every command (for example <c>--cacert FILE</c>).</summary>
+    public List<string> GlobalArguments { get; } = new();
+
+    /// <summary>Extra environment variables for every run (credentials of the backend, for example).</summary>
+    public Dictionary<string, string> Environment { get; } = new();
+
+    public static string Executable { get; } = FindRestic()
+        ?? throw new InvalidOperationException("The real restic is needed for this test: install it with 'apt-get install -y restic' (the README's test command does).");
+
+    public async Task<ProcessResult> RunAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = System.IO.Path.GetTempPath(),
+        };
+        psi.ArgumentList.Add("--no-cache");
+        foreach (var a in GlobalArguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["RESTIC_REPOSITORY"] = Repository;
+        psi.Environment["RESTIC_PASSWORD"] = Password;
+        psi.Environment.Remove("RESTIC_PASSWORD_FILE");
+        psi.Environment.Remove("RESTIC_REPOSITORY_FILE");
+        foreach (var (k, v) in Environment)
+        {
+            psi.Environment[k] = v;
+        }
+
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("restic did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Runs restic and returns stdout, failing the test with restic's output if it exits non-zero.</summary>
+    public async Task<string> RunCheckedAsync(params string[] args) =>
+        (await RunAsync(args)).EnsureSuccess("restic " + string.Join(' ', args)).StandardOutput;
+
+    private static string? FindRestic()
+    {
+        foreach (var dir in (System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':'))
+        {
+            var candidate = System.IO.Path.Combine(dir, "restic");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}
