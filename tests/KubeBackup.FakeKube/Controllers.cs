@@ -164,10 +164,16 @@ public sealed class Controllers
     // -------------------------------------------------------------------------------------------------------------------
     // Kubelet: pod status
 
-    private void StartPod(JsonObject pod)
+    private void StartPod(JsonObject seen)
     {
-        string ns = (string?)pod["metadata"]!["namespace"]!;
-        string name = (string?)pod["metadata"]!["name"]!;
+        string ns = (string?)seen["metadata"]!["namespace"]!;
+        string name = (string?)seen["metadata"]!["name"]!;
+        var pod = Store.Get(T("", "pods"), ns, name);
+        if (pod is null || pod["status"]?["phase"] is not null)
+        {
+            return;
+        }
+
         var annotations = pod["metadata"]?["annotations"] as JsonObject;
         string phase = (string?)annotations?[PhaseAnnotation] ?? "Running";
         bool ready = phase == "Running" && (string?)annotations?[ReadyAnnotation] != "false";
@@ -402,9 +408,11 @@ public sealed class Controllers
     // -------------------------------------------------------------------------------------------------------------------
     // PVC binder
 
-    private void BindClaim(JsonObject pvc)
+    private void BindClaim(JsonObject seen)
     {
-        if ((string?)pvc["status"]?["phase"] == "Bound")
+        // Events carry the object as it was; decide on what it is now, or a claim is bound (and filled) twice.
+        var pvc = Store.Get(T("", "persistentvolumeclaims"), (string?)seen["metadata"]!["namespace"], (string?)seen["metadata"]!["name"]!);
+        if (pvc is null || (string?)pvc["status"]?["phase"] == "Bound")
         {
             return;
         }

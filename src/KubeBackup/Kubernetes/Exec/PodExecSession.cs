@@ -29,6 +29,7 @@ public sealed class PodExecSession : IAsyncDisposable
     private readonly PodExecRequest _request;
     private readonly Channel<byte[]>? _stdout;
     private readonly CancellationTokenSource _abort;
+    private readonly CancellationTokenSource _timeout;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly TaskCompletionSource<PodExecResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -46,11 +47,8 @@ public sealed class PodExecSession : IAsyncDisposable
         _socket = socket;
         _request = request;
         Protocol = protocol;
-        _abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (request.Timeout is { } timeout)
-        {
-            _abort.CancelAfter(timeout);
-        }
+        _timeout = request.Timeout is { } timeout ? new CancellationTokenSource(timeout) : new CancellationTokenSource();
+        _abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeout.Token);
 
         if (request.Stdout == ExecOutputMode.Stream)
         {
@@ -246,7 +244,7 @@ public sealed class PodExecSession : IAsyncDisposable
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
             _socket.Abort();
-            if (_request.Timeout is { } t && _clock.Elapsed >= t)
+            if (_request.Timeout is { } t && _timeout.IsCancellationRequested)
             {
                 failure = $"{_request} did not finish within {t.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s and was abandoned";
             }
@@ -369,6 +367,7 @@ public sealed class PodExecSession : IAsyncDisposable
 
         _socket.Dispose();
         _abort.Dispose();
+        _timeout.Dispose();
         _sendLock.Dispose();
     }
 

@@ -342,11 +342,20 @@ public sealed class RepositoryLease : IAsyncDisposable
     {
         var options = _manager.Options;
         var lastRenewal = options.TimeProvider.GetUtcNow();
+        // A fixed cadence from the acquisition: if the clock has already passed the next due time (a slow API call, a
+        // paused process), the renewal happens at once instead of a whole interval later.
+        var due = lastRenewal + options.RenewInterval;
         while (!_stop.IsCancellationRequested && !IsLost)
         {
             try
             {
-                await Task.Delay(options.RenewInterval, options.TimeProvider, _stop.Token).ConfigureAwait(false);
+                var wait = due - options.TimeProvider.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, options.TimeProvider, _stop.Token).ConfigureAwait(false);
+                }
+
+                due += options.RenewInterval;
                 if (await RenewAsync(_stop.Token).ConfigureAwait(false))
                 {
                     lastRenewal = options.TimeProvider.GetUtcNow();
