@@ -13,4 +13,8 @@ public static class TestRepositories
         ResticRepository.InitAsync(new LocalBackend(new LocalBackendOptions { Path = path, Durable = false }), Password,
             new RepositoryInitOptions { KeyDerivation = new ScryptParameters(1024, 8, 1) },
             new ResticRepositoryOptions { Hostname = "kbk-test", Username = "kbk", PackSize = 4 * 1024 * 1024 });
+
+    public static Task<ResticRepository> OpenAsync(string path) =>
+        ResticRepository.OpenAsync(new LocalBackend(new LocalBackendOptions { Path = path, Durable = false }), Password,
+            new ResticRepositoryOptions { Hostname = "kbk-test", Username = "kbk", PackSize = 4 * 1024 * 1024 });
 }

@@ -40,6 +40,9 @@ public sealed class PodStreamBackupRequest
     /// <summary>After the snapshot is written, read the file back from the repository and compare its SHA-256 with what
     /// the command sent. Default true: a dump is only as good as its restore.</summary>
     public bool VerifyAfterWrite { get; init; } = true;
+
+    /// <summary>Accept a command that wrote nothing (an empty dump is usually a broken one). Default false.</summary>
+    public bool AllowEmpty { get; init; }
 }
 
 /// <summary>A dump that was backed up.</summary>
@@ -134,7 +137,7 @@ public sealed class PodStreamBackup
                 options.Tags.Add(tag);
             }
 
-            using var stream = new CheckedStream(session, exec, options);
+            using var stream = new CheckedStream(session, exec, options, request.AllowEmpty);
             BackupResult backup;
             try
             {
@@ -230,11 +233,14 @@ public sealed class PodStreamBackup
         private readonly StreamBackupOptions _options;
         private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
-        public CheckedStream(PodExecSession session, PodExecRequest request, StreamBackupOptions options)
+        private readonly bool _allowEmpty;
+
+        public CheckedStream(PodExecSession session, PodExecRequest request, StreamBackupOptions options, bool allowEmpty)
         {
             _session = session;
             _request = request;
             _options = options;
+            _allowEmpty = allowEmpty;
         }
 
         public long Bytes { get; private set; }
@@ -272,6 +278,12 @@ public sealed class PodStreamBackup
             {
                 Failure = result.FailureReason;
                 throw new IOException(result.FailureReason);
+            }
+
+            if (Bytes == 0 && !_allowEmpty)
+            {
+                Failure = $"{_request} exited with 0 but wrote nothing";
+                throw new IOException(Failure);
             }
 
             if (result.StdoutBytes != Bytes)
