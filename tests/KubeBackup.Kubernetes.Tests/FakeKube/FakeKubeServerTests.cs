@@ -155,6 +155,19 @@ public sealed class FakeKubeServerTests
         await Assert.ThrowsAsync<HttpOperationException>(() => c.Client.CoreV1.ListNamespacedConfigMapAsync("default"));
         await c.Client.CoreV1.ListNamespacedConfigMapAsync("default");
         Assert.Equal([500, 500, 200], c.Server.Faults.Requests.Where(r => r.Path.Contains("/configmaps", StringComparison.Ordinal)).Select(r => r.Status));
+
+        c.Server.Faults.FailNext(1, 409, "PUT");
+        var cm = await c.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "x" } }, "default");
+        var conflict = await Assert.ThrowsAsync<HttpOperationException>(() => c.Client.CoreV1.ReplaceNamespacedConfigMapAsync(cm, "x", "default"));
+        Assert.Equal(HttpStatusCode.Conflict, conflict.Response.StatusCode);
+
+        // A delayed answer still arrives, after the others that were not delayed.
+        c.Server.Faults.DelayNext(1, TimeSpan.FromMilliseconds(300), "GET", "/configmaps/x");
+        var slow = c.Client.CoreV1.ReadNamespacedConfigMapAsync("x", "default");
+        await c.Client.CoreV1.ListNamespacedPodAsync("default");
+        Assert.Equal("x", (await slow).Metadata.Name);
+        var order = c.Server.Faults.Requests.Select(r => r.Path).ToList();
+        Assert.True(order.FindIndex(p => p.EndsWith("/configmaps/x", StringComparison.Ordinal)) > order.FindIndex(p => p.EndsWith("/pods", StringComparison.Ordinal)));
     }
 
     [Fact]

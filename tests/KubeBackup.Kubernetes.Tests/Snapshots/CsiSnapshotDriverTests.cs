@@ -105,6 +105,22 @@ public sealed class CsiSnapshotDriverTests
     }
 
     [Fact]
+    public async Task A_watch_resumed_after_compaction_gets_410_and_lists_again()
+    {
+        await using var c = await StartWithWorkloadAsync();
+        c.Server.Controllers.SnapshotBehavior = _ => new SnapshotOutcome { Delay = TimeSpan.FromSeconds(1.5) };
+        var run = Driver(c).SnapshotAsync(Web, new VolumeSnapshotRequest { SessionName = "gone" });
+        await TestCluster.WaitForAsync(() => run.IsFaulted ? run.ContinueWith(t => -1) : Task.FromResult(c.Server.Faults.OpenWatches), n => n != 0);
+        // etcd compacted the history the watch would resume from: the resumed watch answers 410 Gone.
+        c.Server.Store.Compact();
+        c.Server.Faults.DropWatches();
+        var result = await run;
+        Assert.True(result.Snapshots.Single().ReadyToUse);
+        var lists = c.Server.Faults.Requests.Count(r => r.Method == "GET" && r.Path.Contains("/volumesnapshots?", StringComparison.Ordinal) && !r.Path.Contains("watch=true", StringComparison.Ordinal));
+        Assert.True(lists >= 2, $"{lists} lists");
+    }
+
+    [Fact]
     public async Task Retention_over_volume_snapshots_uses_the_restic_policy_rules()
     {
         await using var c = await StartWithWorkloadAsync();
