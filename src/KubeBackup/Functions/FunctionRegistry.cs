@@ -3,7 +3,7 @@ using KubeBackup.Drills;
 namespace KubeBackup.Functions;
 
 /// <summary>Functions by name. <see cref="CreateDefault"/> holds the built-ins; hosts add their own with
-/// <see cref="Register"/> (or <c>services.AddKubeBackupFunction&lt;T&gt;(name)</c>).</summary>
+/// <see cref="Register"/> (or <c>services.AddKubeBackup().AddFunction&lt;T&gt;(name)</c>).</summary>
 public sealed class FunctionRegistry
 {
     /// <summary>Backs up files and folders.</summary>

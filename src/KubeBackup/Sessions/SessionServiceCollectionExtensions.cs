@@ -1,3 +1,4 @@
+using KubeBackup.DependencyInjection;
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using KubeBackup.Configuration;
@@ -18,15 +19,16 @@ public static class SessionServiceCollectionExtensions
 {
     /// <summary>
     /// Adds a <see cref="SessionRunner"/> (with the built-in functions and every function added with
-    /// <see cref="AddKubeBackupFunction{TFunction}"/>), a <see cref="LocalHookExecutor"/> unless another
+    /// <see cref="AddFunction{TFunction}"/>), a <see cref="LocalHookExecutor"/> unless another
     /// <see cref="IHookExecutor"/> is registered, a <see cref="LocalSecretResolver"/> unless another
     /// <see cref="ISecretResolver"/> is, <see cref="KubeBackupMetrics"/> on the host's <see cref="IMeterFactory"/>,
     /// a <see cref="BackupScheduler"/> and a <see cref="SessionHistory"/>. A <see cref="BackendRegistry"/> registered
     /// by the storage packages is used for repository locations.
     /// </summary>
-    public static IServiceCollection AddKubeBackupSessions(this IServiceCollection services)
+    public static IKubeBackupBuilder AddSessions(this IKubeBackupBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new KubeBackupMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<ISecretResolver, LocalSecretResolver>();
@@ -64,39 +66,39 @@ public static class SessionServiceCollectionExtensions
         }));
         services.TryAddSingleton(sp => new BackupScheduler(sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()?.CreateLogger("KubeBackup.Scheduling")));
         services.TryAddSingleton<SessionHistory>();
-        return services;
+        return builder;
     }
 
     /// <summary>Registers a function under a name tasks use (a singleton built by the container).</summary>
-    public static IServiceCollection AddKubeBackupFunction<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TFunction>(
-        this IServiceCollection services, string name)
+    public static IKubeBackupBuilder AddFunction<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TFunction>(
+        this IKubeBackupBuilder builder, string name)
         where TFunction : class, IBackupFunction
     {
-        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
-        services.TryAddSingleton<TFunction>();
-        services.AddSingleton(new FunctionRegistration(name, sp => sp.GetRequiredService<TFunction>()));
-        return services;
+        builder.Services.TryAddSingleton<TFunction>();
+        builder.Services.AddSingleton(new FunctionRegistration(name, sp => sp.GetRequiredService<TFunction>()));
+        return builder;
     }
 
     /// <summary>Registers a restore-drill probe under a name (the <c>probe</c> parameter of <c>restore-drill</c>).</summary>
-    public static IServiceCollection AddKubeBackupRestoreProbe(this IServiceCollection services, string name, IRestoreProbe probe)
+    public static IKubeBackupBuilder AddRestoreProbe(this IKubeBackupBuilder builder, string name, IRestoreProbe probe)
     {
-        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(probe);
-        services.AddSingleton(new ProbeRegistration(name, probe));
-        return services;
+        builder.Services.AddSingleton(new ProbeRegistration(name, probe));
+        return builder;
     }
 
     /// <summary>Replaces the hook executor (the Kubernetes package runs hooks in containers).</summary>
-    public static IServiceCollection AddKubeBackupHookExecutor<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TExecutor>(
-        this IServiceCollection services)
+    public static IKubeBackupBuilder AddHookExecutor<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TExecutor>(
+        this IKubeBackupBuilder builder)
         where TExecutor : class, IHookExecutor
     {
-        ArgumentNullException.ThrowIfNull(services);
-        services.Replace(ServiceDescriptor.Singleton<IHookExecutor, TExecutor>());
-        return services;
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.Replace(ServiceDescriptor.Singleton<IHookExecutor, TExecutor>());
+        return builder;
     }
 
     private sealed record FunctionRegistration(string Name, Func<IServiceProvider, IBackupFunction> Create);
