@@ -118,13 +118,12 @@ public sealed class SessionIntegrationTests
 public sealed class DependencyInjectionTests
 {
     [Fact]
-    public async Task AddKubeBackupKubernetes_wires_the_functions_and_the_pod_hook_executor_into_the_session_runner()
+    public async Task AddKubernetes_wires_the_functions_and_the_pod_hook_executor_into_the_session_runner()
     {
         await using var c = await TestCluster.StartAsync();
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
         Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(services, c.Client);
-        services.AddKubeBackupSessions();
-        services.AddKubeBackupKubernetes();
+        KubeBackup.DependencyInjection.KubeBackupServiceCollectionExtensions.AddKubeBackup(services).AddSessions().AddKubernetes();
         using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
         Assert.IsType<KubernetesHookExecutor>(Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IHookExecutor>(provider));
         var functions = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<FunctionRegistry>(provider);

@@ -1,4 +1,5 @@
 using k8s;
+using KubeBackup.DependencyInjection;
 using KubeBackup.Hooks;
 using KubeBackup.Kubernetes.Agentless;
 using KubeBackup.Kubernetes.Exec;
@@ -13,7 +14,7 @@ using Microsoft.Extensions.Logging;
 
 namespace KubeBackup.Kubernetes.Integration;
 
-/// <summary>Registers the Kubernetes building blocks in a host's services.</summary>
+/// <summary>Registers the Kubernetes building blocks on the KubeBackup builder.</summary>
 public static class KubernetesServiceCollectionExtensions
 {
     /// <summary>
@@ -21,11 +22,13 @@ public static class KubernetesServiceCollectionExtensions
     /// <see cref="KubernetesTargetRegistry"/>, the Kubernetes functions (<see cref="KubernetesFunctionNames"/>) and a
     /// <see cref="KubernetesHookExecutor"/> as the session runner's <see cref="IHookExecutor"/> (it hands hooks of
     /// non-Kubernetes targets to the local executor). The host registers its own <see cref="IKubernetes"/> (in-cluster or
-    /// kubeconfig configuration); call this before <c>AddKubeBackupSessions</c> or after it, either works.
+    /// kubeconfig configuration): <c>services.AddKubeBackup().AddSessions().AddKubernetes()</c> (before or after
+    /// <c>AddSessions</c>, either works).
     /// </summary>
-    public static IServiceCollection AddKubeBackupKubernetes(this IServiceCollection services)
+    public static IKubeBackupBuilder AddKubernetes(this IKubeBackupBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
         services.TryAddSingleton<IPodExecutor>(sp => new PodExecutor(sp.GetRequiredService<IKubernetes>(), logger: sp.GetService<ILogger<PodExecutor>>()));
         services.TryAddSingleton<ITargetResolver>(sp => new TargetResolver(sp.GetRequiredService<IKubernetes>(), logger: sp.GetService<ILogger<TargetResolver>>()));
         services.TryAddSingleton<KubernetesTargetRegistry>();
@@ -38,11 +41,11 @@ public static class KubernetesServiceCollectionExtensions
         services.Replace(ServiceDescriptor.Singleton<IHookExecutor>(sp => new KubernetesHookExecutor(sp.GetRequiredService<IPodExecutor>(),
             sp.GetRequiredService<ITargetResolver>(), sp.GetRequiredService<IKubernetesTargetLookup>(),
             new LocalHookExecutor(timeProvider: sp.GetService<TimeProvider>()))));
-        services.AddKubeBackupFunction<PodStreamBackupFunction>(KubernetesFunctionNames.PodStreamBackup);
-        services.AddKubeBackupFunction<PodStreamRestoreFunction>(KubernetesFunctionNames.PodStreamRestore);
-        services.AddKubeBackupFunction<PodFileBackupFunction>(KubernetesFunctionNames.PodFileBackup);
-        services.AddKubeBackupFunction<VolumeSnapshotFunction>(KubernetesFunctionNames.VolumeSnapshot);
-        return services;
+        builder.AddFunction<PodStreamBackupFunction>(KubernetesFunctionNames.PodStreamBackup);
+        builder.AddFunction<PodStreamRestoreFunction>(KubernetesFunctionNames.PodStreamRestore);
+        builder.AddFunction<PodFileBackupFunction>(KubernetesFunctionNames.PodFileBackup);
+        builder.AddFunction<VolumeSnapshotFunction>(KubernetesFunctionNames.VolumeSnapshot);
+        return builder;
     }
 
     /// <summary>The Kubernetes functions registered on a <see cref="Functions.FunctionRegistry"/> directly (hosts without
