@@ -10,26 +10,11 @@ namespace KubeBackup.Kubernetes.Tests.Crds;
 /// KubernetesClient's typed models, the samples satisfy the CRD schemas, and the C# models round-trip with the YAML.</summary>
 public sealed class CrdManifestTests
 {
-    private static readonly string Deploy = FindDeploy();
+    private static readonly string Deploy = DeployFiles.Root;
 
-    private static string FindDeploy()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !Directory.Exists(Path.Combine(dir.FullName, "deploy", "crds")))
-        {
-            dir = dir.Parent;
-        }
+    private static string[] Files(string sub) => DeployFiles.Files(sub);
 
-        return Path.Combine(dir?.FullName ?? throw new DirectoryNotFoundException("deploy/ not found above the test folder"), "deploy");
-    }
-
-    private static string[] Files(string sub) => Directory.GetFiles(Path.Combine(Deploy, sub), "*.yaml").Order(StringComparer.Ordinal).ToArray();
-
-    private static JsonObject SchemaOf(string kind)
-    {
-        var crd = Files("crds").SelectMany(StructuralSchema.LoadYaml).Single(d => (string?)d["spec"]!["names"]!["kind"] == kind);
-        return (JsonObject)crd["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!;
-    }
+    private static JsonObject SchemaOf(string kind) => DeployFiles.SchemaOf(kind);
 
     [Fact]
     public async Task Crds_parse_into_the_typed_model_with_status_subresources()

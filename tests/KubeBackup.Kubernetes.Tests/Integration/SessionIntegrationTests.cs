@@ -112,6 +112,20 @@ public sealed class SessionIntegrationTests
         Assert.Contains(target.Hooks, h => h.Name == "thaw" && h.Succeeded);
         await using var repo = await TestRepositories.OpenAsync(Path.Combine(dir.Path, "repo"));
         Assert.Empty(await repo.ListSnapshotsAsync());
+
+        // As a BackupSession's status, the failure and its reason are there for kubectl to show; the CRD schema accepts it.
+        var status = KubeBackup.Kubernetes.Crds.SessionStatusMapper.ToStatus(session, configuration);
+        Assert.Equal("Failed", status.Phase);
+        Assert.Contains("exited with code 3: disk full", status.Targets!.Single().Reason, StringComparison.Ordinal);
+        Assert.Equal("StatefulSet", status.Targets!.Single().Kind);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(KubernetesJson.Serialize(new KubeBackup.Kubernetes.Crds.BackupSessionResource
+        {
+            Metadata = new k8s.Models.V1ObjectMeta { Name = "s1" },
+            Spec = new KubeBackup.Kubernetes.Crds.BackupSessionSpec { Invoker = new KubeBackup.Kubernetes.Crds.InvokerReference { Name = "shop" } },
+            Status = status,
+        }));
+        var errors = StructuralSchema.Validate(json, DeployFiles.SchemaOf("BackupSession"));
+        Assert.True(errors.Count == 0, string.Join("; ", errors));
     }
 }
 

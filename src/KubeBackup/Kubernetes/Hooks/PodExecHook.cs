@@ -128,20 +128,20 @@ internal sealed partial class HookJsonContext : System.Text.Json.Serialization.J
 /// <param name="Succeeded">Whether the command exited with 0.</param>
 /// <param name="Reason">Why not, if it failed.</param>
 /// <param name="Result">The command's result, if it ran.</param>
-public sealed record HookOutcome(string Hook, string Pod, bool Succeeded, string? Reason, PodExecResult? Result);
+public sealed record PodHookOutcome(string Hook, string Pod, bool Succeeded, string? Reason, PodExecResult? Result);
 
 /// <summary>A hook failed and its policy is <see cref="HookErrorPolicy.Fail"/>.</summary>
-public sealed class HookFailedException : KubeBackupException
+public sealed class PodHookFailedException : KubeBackupException
 {
     /// <summary>Creates the exception.</summary>
-    public HookFailedException(HookOutcome outcome, Exception? innerException = null)
+    public PodHookFailedException(PodHookOutcome outcome, Exception? innerException = null)
         : base($"{outcome.Hook} failed in {outcome.Pod}: {outcome.Reason}", innerException)
     {
         Outcome = outcome;
     }
 
     /// <summary>The failed hook's outcome.</summary>
-    public HookOutcome Outcome { get; }
+    public PodHookOutcome Outcome { get; }
 }
 
 /// <summary>Runs hooks in pods; the outcome of every hook is returned (and logged), so no failure hides in a log.</summary>
@@ -158,24 +158,24 @@ public sealed class PodHookRunner
     }
 
     /// <summary>Runs a hook in a pod. A failure with policy <see cref="HookErrorPolicy.Fail"/> throws
-    /// <see cref="HookFailedException"/>; with <see cref="HookErrorPolicy.Continue"/> it is returned.</summary>
-    public async Task<HookOutcome> RunAsync(PodExecHook hook, ResolvedPod pod, CancellationToken cancellationToken = default)
+    /// <see cref="PodHookFailedException"/>; with <see cref="HookErrorPolicy.Continue"/> it is returned.</summary>
+    public async Task<PodHookOutcome> RunAsync(PodExecHook hook, ResolvedPod pod, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(hook);
         ArgumentNullException.ThrowIfNull(pod);
         string podName = $"{pod.Namespace}/{pod.Name}";
-        HookOutcome outcome;
+        PodHookOutcome outcome;
         try
         {
             var result = await _executor.RunAsync(new PodExecRequest
             {
                 Namespace = pod.Namespace, Pod = pod.Name, Container = hook.Container ?? pod.Container, Command = hook.Command, Timeout = hook.Timeout,
             }, cancellationToken).ConfigureAwait(false);
-            outcome = new HookOutcome(hook.Name, podName, result.Succeeded, result.FailureReason, result);
+            outcome = new PodHookOutcome(hook.Name, podName, result.Succeeded, result.FailureReason, result);
         }
         catch (PodExecException ex)
         {
-            outcome = new HookOutcome(hook.Name, podName, false, ex.Message, ex.Result);
+            outcome = new PodHookOutcome(hook.Name, podName, false, ex.Message, ex.Result);
         }
 
         if (outcome.Succeeded)
@@ -187,7 +187,7 @@ public sealed class PodHookRunner
         _logger.LogWarning("{Hook} failed in {Pod}: {Reason}", hook.Name, podName, outcome.Reason);
         if (hook.OnError == HookErrorPolicy.Fail)
         {
-            throw new HookFailedException(outcome);
+            throw new PodHookFailedException(outcome);
         }
 
         return outcome;

@@ -60,7 +60,7 @@ public sealed class VolumeSnapshotResult
     public required IReadOnlyList<VolumeSnapshotInfo> Snapshots { get; init; }
 
     /// <summary>Every hook that ran, in order.</summary>
-    public required IReadOnlyList<HookOutcome> Hooks { get; init; }
+    public required IReadOnlyList<PodHookOutcome> Hooks { get; init; }
 }
 
 /// <summary>A snapshot failed (the controller's <c>status.error</c>) or did not become ready in time.</summary>
@@ -150,7 +150,7 @@ public sealed class CsiSnapshotDriver
     /// <summary>Snapshots all claims of a target and waits until every snapshot is ready.</summary>
     /// <exception cref="TargetResolutionException">The target is missing, not ready, or has no claims.</exception>
     /// <exception cref="VolumeSnapshotException">A snapshot failed or was not ready in time.</exception>
-    /// <exception cref="HookFailedException">A hook failed with policy Fail.</exception>
+    /// <exception cref="PodHookFailedException">A hook failed with policy Fail.</exception>
     public async Task<VolumeSnapshotResult> SnapshotAsync(TargetRef target, VolumeSnapshotRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -166,7 +166,7 @@ public sealed class CsiSnapshotDriver
             throw new InvalidOperationException("Hooks were given but the driver has no hook runner.");
         }
 
-        var outcomes = new List<HookOutcome>();
+        var outcomes = new List<PodHookOutcome>();
         bool preRan = false;
         Dictionary<string, VolumeSnapshotInfo> state;
         try
