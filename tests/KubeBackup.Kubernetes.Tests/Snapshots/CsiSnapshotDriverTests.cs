@@ -29,6 +29,12 @@ public sealed class CsiSnapshotDriverTests
         return c;
     }
 
+    /// <summary>Acts as the snapshot controller for one snapshot: marks it ready through the status subresource.</summary>
+    private static Task MarkReadyAsync(TestCluster c, string name) =>
+        c.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch("{\"status\":{\"readyToUse\":true,\"creationTime\":\"2026-11-27T10:00:00Z\",\"restoreSize\":\"1Gi\"}}", V1Patch.PatchType.MergePatch),
+            "snapshot.storage.k8s.io", "v1", "default", "volumesnapshots", name);
+
     private static CsiSnapshotDriver Driver(TestCluster c) =>
         new(c.Client, new TargetResolver(c.Client), new PodHookRunner(new PodExecutor(c.Client)));
 
@@ -89,13 +95,15 @@ public sealed class CsiSnapshotDriverTests
     public async Task A_dropped_watch_is_resumed_and_api_faults_are_retried()
     {
         await using var c = await StartWithWorkloadAsync();
-        c.Server.Controllers.SnapshotBehavior = _ => new SnapshotOutcome { Delay = TimeSpan.FromSeconds(1.5) };
+        // The controller leaves the snapshot alone; the test readies it once the watch has been dropped.
+        c.Server.Controllers.SnapshotBehavior = _ => new SnapshotOutcome { NeverReady = true };
         c.Server.Faults.FailNext(2, 500, "POST", "/volumesnapshots");
         c.Server.Faults.FailNext(1, 409, "POST", "/volumesnapshots");
         var run = Driver(c).SnapshotAsync(Web, new VolumeSnapshotRequest { SessionName = "w1" });
         await TestCluster.WaitForAsync(() => run.IsFaulted ? run.ContinueWith(t => -1) : Task.FromResult(c.Server.Faults.OpenWatches), n => n != 0);
         Assert.False(run.IsFaulted, run.Exception?.ToString());
         Assert.Equal(1, c.Server.Faults.DropWatches());
+        await MarkReadyAsync(c, "data-w1");
         var result = await run;
         Assert.True(result.Snapshots.Single().ReadyToUse);
         // The log has a request once its handler is done; the resumed watch ends when the driver lets go of it.
@@ -108,12 +116,13 @@ public sealed class CsiSnapshotDriverTests
     public async Task A_watch_resumed_after_compaction_gets_410_and_lists_again()
     {
         await using var c = await StartWithWorkloadAsync();
-        c.Server.Controllers.SnapshotBehavior = _ => new SnapshotOutcome { Delay = TimeSpan.FromSeconds(1.5) };
+        c.Server.Controllers.SnapshotBehavior = _ => new SnapshotOutcome { NeverReady = true };
         var run = Driver(c).SnapshotAsync(Web, new VolumeSnapshotRequest { SessionName = "gone" });
         await TestCluster.WaitForAsync(() => run.IsFaulted ? run.ContinueWith(t => -1) : Task.FromResult(c.Server.Faults.OpenWatches), n => n != 0);
         // etcd compacted the history the watch would resume from: the resumed watch answers 410 Gone.
         c.Server.Store.Compact();
         c.Server.Faults.DropWatches();
+        await MarkReadyAsync(c, "data-gone");
         var result = await run;
         Assert.True(result.Snapshots.Single().ReadyToUse);
         var lists = c.Server.Faults.Requests.Count(r => r.Method == "GET" && r.Path.Contains("/volumesnapshots?", StringComparison.Ordinal) && !r.Path.Contains("watch=true", StringComparison.Ordinal));
