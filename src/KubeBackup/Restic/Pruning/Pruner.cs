@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using KubeBackup.Restic.Index;
 using KubeBackup.Restic.Json;
 using KubeBackup.Restic.Locking;
@@ -25,9 +27,10 @@ internal sealed class Pruner
     private readonly IProgress<PruneProgress>? _progress;
 
     /// <summary>One pack as the index files describe it.</summary>
-    private sealed class PackInfo(ResticId id)
+    private sealed class PackInfo(ResticId id, int number)
     {
         public ResticId Id { get; } = id;
+        public int Number { get; } = number;
         public List<IndexBlob> Blobs { get; } = [];
         public long UsedBytes;
         public long UnusedBytes;
@@ -63,12 +66,14 @@ internal sealed class Pruner
         {
             var handle = new FileHandle(FileType.Index, indexId.ToString());
             var doc = ResticJson.ReadIndex(await _repository.LoadJsonFileAsync(handle, cancellationToken).ConfigureAwait(false));
-            _repository.Index.Add(indexId, doc);
             foreach (var pack in doc.Packs)
             {
+                // Walking the snapshots only loads trees: the in-memory index needs only them, which keeps prune's
+                // memory at about one entry per blob (in the pack lists) instead of two.
+                _repository.Index.AddPack(pack.Id, pack.Blobs.Where(b => b.Type == BlobType.Tree));
                 if (!packs.TryGetValue(pack.Id, out var info))
                 {
-                    info = new PackInfo(pack.Id);
+                    info = new PackInfo(pack.Id, packs.Count);
                     info.Blobs.AddRange(pack.Blobs);
                     packs.Add(pack.Id, info);
                 }
@@ -106,8 +111,8 @@ internal sealed class Pruner
 
         // 4. Give each used blob one home. Packs with the most used data are visited first, so duplicates are dropped
         //    from the packs that are more likely to be repacked or deleted anyway.
-        var home = new Dictionary<BlobKey, ResticId>();
-        var order = packs.Values.OrderByDescending(p => p.Blobs.Count(b => used.Contains(new BlobKey(b.Id, b.Type)))).ThenBy(p => p.Id).ToList();
+        // used maps each used blob to the number of the pack chosen as its home (-1 until one is chosen).
+        var order = packs.Values.OrderByDescending(p => p.Blobs.Count(b => used.ContainsKey(new BlobKey(b.Id, b.Type)))).ThenBy(p => p.Id).ToList();
         foreach (var pack in order)
         {
             foreach (var b in pack.Blobs)
@@ -115,8 +120,10 @@ internal sealed class Pruner
                 pack.HasData |= b.Type == BlobType.Data;
                 pack.HasTree |= b.Type == BlobType.Tree;
                 var key = new BlobKey(b.Id, b.Type);
-                if (used.Contains(key) && home.TryAdd(key, pack.Id))
+                ref int home = ref CollectionsMarshal.GetValueRefOrNullRef(used, key);
+                if (!Unsafe.IsNullRef(ref home) && home < 0)
                 {
+                    home = pack.Number;
                     pack.UsedBytes += b.Length;
                     pack.UsedBlobs++;
                 }
@@ -127,7 +134,7 @@ internal sealed class Pruner
             }
         }
 
-        var missing = used.Where(k => !home.ContainsKey(k)).ToList();
+        var missing = used.Where(kv => kv.Value < 0).Select(kv => kv.Key).ToList();
         if (missing.Count > 0)
         {
             throw new IntegrityException($"{missing.Count} blob(s) referenced by snapshots are in no index (for example {missing[0].Type} {missing[0].Id.ToShortString()}); prune stops (run check)");
@@ -199,11 +206,11 @@ internal sealed class Pruner
         long written = 0;
         if (repack.Count > 0)
         {
-            (packsWritten, written) = await RepackAsync(repack, home, cancellationToken).ConfigureAwait(false);
+            (packsWritten, written) = await RepackAsync(repack, used, cancellationToken).ConfigureAwait(false);
         }
 
         var keptIndex = keep.Select(p => new IndexPack { Id = p.Id, Blobs = p.Blobs }).ToList();
-        var newIndexFiles = await _repository.SaveIndexAsync(keptIndex, 50_000, cancellationToken).ConfigureAwait(false);
+        var newIndexFiles = await _repository.SaveIndexAsync(keptIndex, 50_000, cancellationToken, addToIndex: false).ConfigureAwait(false);
         var newIndexSet = newIndexFiles.ToHashSet();
         int replaced = 0;
         foreach (var old in indexFiles.Where(id => !newIndexSet.Contains(id)))
@@ -251,14 +258,14 @@ internal sealed class Pruner
         }
     }
 
-    private async Task<HashSet<BlobKey>> CollectUsedBlobsAsync(CancellationToken cancellationToken)
+    private async Task<Dictionary<BlobKey, int>> CollectUsedBlobsAsync(CancellationToken cancellationToken)
     {
-        var used = new HashSet<BlobKey>();
+        var used = new Dictionary<BlobKey, int>();
         var pending = new Stack<ResticId>();
         var snapshots = await _repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false);
         foreach (var s in snapshots)
         {
-            if (used.Add(new BlobKey(s.Tree, BlobType.Tree)))
+            if (used.TryAdd(new BlobKey(s.Tree, BlobType.Tree), -1))
             {
                 pending.Push(s.Tree);
             }
@@ -284,11 +291,11 @@ internal sealed class Pruner
                 {
                     foreach (var id in content)
                     {
-                        used.Add(new BlobKey(id, BlobType.Data));
+                        used.TryAdd(new BlobKey(id, BlobType.Data), -1);
                     }
                 }
 
-                if (node.Subtree is { } sub && used.Add(new BlobKey(sub, BlobType.Tree)))
+                if (node.Subtree is { } sub && used.TryAdd(new BlobKey(sub, BlobType.Tree), -1))
                 {
                     pending.Push(sub);
                 }
@@ -303,10 +310,10 @@ internal sealed class Pruner
         return used;
     }
 
-    private async Task<(int Packs, long Bytes)> RepackAsync(List<PackInfo> repack, Dictionary<BlobKey, ResticId> home, CancellationToken cancellationToken)
+    private async Task<(int Packs, long Bytes)> RepackAsync(List<PackInfo> repack, Dictionary<BlobKey, int> home, CancellationToken cancellationToken)
     {
         // A non-deduplicating writer: the blobs are in the index already (in the packs about to go).
-        await using var writer = new BlobWriter(_repository, cancellationToken);
+        await using var writer = new BlobWriter(_repository, cancellationToken, updateIndex: false);
         int done = 0;
         foreach (var pack in repack)
         {
@@ -320,7 +327,7 @@ internal sealed class Pruner
                 {
                     var key = new BlobKey(b.Id, b.Type);
                     // Only the copy chosen as the blob's home moves; everything else in the pack is garbage or a duplicate.
-                    if (!home.TryGetValue(key, out var homePack) || homePack != pack.Id)
+                    if (!home.TryGetValue(key, out var homePack) || homePack != pack.Number)
                     {
                         continue;
                     }

@@ -21,6 +21,7 @@ internal sealed class BlobWriter : IAsyncDisposable
     private const int MaxBlobsPerIndexFile = 50_000;
 
     private readonly ResticRepository _repository;
+    private readonly bool _updateIndex;
     private readonly string _tempDirectory;
     private readonly ConcurrentDictionary<BlobKey, byte> _queued = new();
     private readonly Lock _packLock = new();
@@ -38,9 +39,14 @@ internal sealed class BlobWriter : IAsyncDisposable
     private long _plainBytesAdded;
     private int _packsUploaded;
 
-    public BlobWriter(ResticRepository repository, CancellationToken cancellationToken)
+    /// <param name="repository">The repository to write into.</param>
+    /// <param name="cancellationToken">Stops the uploads.</param>
+    /// <param name="updateIndex">Whether uploaded packs join the repository's in-memory index. Prune turns it off: it
+    /// rewrites the index files itself and need not hold a million entries it will never look up.</param>
+    public BlobWriter(ResticRepository repository, CancellationToken cancellationToken, bool updateIndex = true)
     {
         _repository = repository;
+        _updateIndex = updateIndex;
         _tempDirectory = repository.Options.TempDirectory ?? Path.GetTempPath();
         int uploaders = repository.Options.UploadConcurrency ?? Math.Clamp(repository.Backend.MaxConcurrency, 1, 8);
         _uploads = Channel.CreateBounded<PackWriter>(new BoundedChannelOptions(uploaders) { SingleReader = false, SingleWriter = false });
@@ -148,7 +154,10 @@ internal sealed class BlobWriter : IAsyncDisposable
         var id = pack.Finish(_repository.Key);
         await _repository.Backend.SaveAsync(new FileHandle(FileType.Pack, id.ToString()), pack.Content, _abort.Token).ConfigureAwait(false);
         var blobs = pack.Blobs.Select(b => b.ToIndexBlob()).ToList();
-        _repository.Index.AddPack(id, blobs);
+        if (_updateIndex)
+        {
+            _repository.Index.AddPack(id, blobs);
+        }
         Interlocked.Increment(ref _packsUploaded);
         _repository.Logger.LogDebug("Uploaded pack {PackId} ({Blobs} {Type} blobs, {Bytes} bytes)", id.ToShortString(), blobs.Count, pack.Type, pack.FileSize);
 
@@ -182,7 +191,7 @@ internal sealed class BlobWriter : IAsyncDisposable
 
             if (packs.Count > 0)
             {
-                await _repository.SaveIndexAsync(packs, MaxBlobsPerIndexFile, cancellationToken).ConfigureAwait(false);
+                await _repository.SaveIndexAsync(packs, MaxBlobsPerIndexFile, cancellationToken, _updateIndex).ConfigureAwait(false);
             }
         }
         finally

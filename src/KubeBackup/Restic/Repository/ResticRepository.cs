@@ -286,7 +286,7 @@ public sealed partial class ResticRepository : IAsyncDisposable
     }
 
     /// <summary>Writes index files for freshly uploaded packs, at most <paramref name="maxBlobsPerFile"/> blobs each.</summary>
-    internal async Task<List<ResticId>> SaveIndexAsync(IReadOnlyList<IndexPack> packs, int maxBlobsPerFile, CancellationToken cancellationToken)
+    internal async Task<List<ResticId>> SaveIndexAsync(IReadOnlyList<IndexPack> packs, int maxBlobsPerFile, CancellationToken cancellationToken, bool addToIndex = true)
     {
         var written = new List<ResticId>();
         var current = new IndexDocument();
@@ -295,7 +295,7 @@ public sealed partial class ResticRepository : IAsyncDisposable
         {
             if (blobs > 0 && blobs + pack.Blobs.Count > maxBlobsPerFile)
             {
-                written.Add(await WriteIndexFileAsync(current, cancellationToken).ConfigureAwait(false));
+                written.Add(await WriteIndexFileAsync(current, addToIndex, cancellationToken).ConfigureAwait(false));
                 current = new IndexDocument();
                 blobs = 0;
             }
@@ -306,18 +306,22 @@ public sealed partial class ResticRepository : IAsyncDisposable
 
         if (current.Packs.Count > 0)
         {
-            written.Add(await WriteIndexFileAsync(current, cancellationToken).ConfigureAwait(false));
+            written.Add(await WriteIndexFileAsync(current, addToIndex, cancellationToken).ConfigureAwait(false));
         }
 
         return written;
     }
 
-    private async Task<ResticId> WriteIndexFileAsync(IndexDocument doc, CancellationToken cancellationToken)
+    private async Task<ResticId> WriteIndexFileAsync(IndexDocument doc, bool addToIndex, CancellationToken cancellationToken)
     {
         var json = new ArrayBufferWriter<byte>(doc.Packs.Sum(p => 64 + p.Blobs.Count * 160));
         ResticJson.WriteIndex(doc, json);
         var id = await SaveJsonFileAsync(FileType.Index, json.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        Index.Add(id, doc);
+        if (addToIndex)
+        {
+            Index.Add(id, doc);
+        }
+
         return id;
     }
 

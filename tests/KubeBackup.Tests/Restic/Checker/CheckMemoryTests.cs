@@ -62,7 +62,9 @@ public class CheckMemoryTests(ITestOutputHelper output)
         Assert.InRange(perBlob, 1, 400);
     }
 
-    private static async Task WriteRepositoryAsync(string repoPath, int blobs, int blobsPerFile, int filesPerDir)
+    /// <summary>A repository of <paramref name="blobs"/> tiny data blobs in one snapshot; with <paramref name="halfSnapshot"/>
+    /// a second snapshot references only every other folder, so forgetting the first leaves half the blobs unused.</summary>
+    internal static async Task<ResticId> WriteRepositoryAsync(string repoPath, int blobs, int blobsPerFile, int filesPerDir, bool halfSnapshot = false)
     {
         await using (var repo = await TestRepository.InitAsync(repoPath, version: 2, TestRepository.Options()))
         {
@@ -90,7 +92,13 @@ public class CheckMemoryTests(ITestOutputHelper output)
                 dirs.Add(RepositoryForger.Dir($"d{d:D4}", await forger.TreeAsync([.. files])));
             }
 
-            await forger.SnapshotAsync(await forger.TreeAsync([.. dirs]));
+            var root = await forger.TreeAsync([.. dirs]);
+            if (halfSnapshot)
+            {
+                await forger.SnapshotAsync(await forger.TreeAsync([.. dirs.Where((_, i) => i % 2 == 0)]));
+            }
+
+            return (await forger.SnapshotAsync(root)).Id;
         }
     }
 }
