@@ -28,21 +28,7 @@ public class CheckMemoryTests(ITestOutputHelper output)
         // Written in a method of its own: its locals (the writer's index and dedup set) must be gone before measuring.
         await WriteRepositoryAsync(repoPath, blobs, blobsPerFile, filesPerDir);
         output.WriteLine($"wrote {blobs} blobs in {clock.Elapsed.TotalSeconds:F1} s");
-        long baseline = GC.GetTotalMemory(forceFullCollection: true);
-        long peak = baseline;
-        // A thread of its own, so a busy thread pool cannot starve the sampling.
-        bool sampling = true;
-        var sampler = new Thread(() =>
-        {
-            while (Volatile.Read(ref sampling))
-            {
-                // A forced collection per sample: the live set, not garbage the GC has not yet reclaimed.
-                long live = GC.GetTotalMemory(forceFullCollection: true);
-                Interlocked.Exchange(ref peak, Math.Max(Interlocked.Read(ref peak), live));
-                Thread.Sleep(10);
-            }
-        }) { IsBackground = true };
-        sampler.Start();
+        var heap = new HeapPeakSampler();
         clock.Restart();
         CheckResult result;
         await using (var repo = await TestRepository.OpenAsync(repoPath))
@@ -50,11 +36,10 @@ public class CheckMemoryTests(ITestOutputHelper output)
             result = await repo.CheckAsync(new CheckOptions { ReadData = true });
         }
 
-        Volatile.Write(ref sampling, false);
-        sampler.Join();
-        double perBlob = (peak - baseline) / (double)blobs;
+        heap.Dispose();
+        double perBlob = heap.PeakAboveBaseline / (double)blobs;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"checked {result.Blobs} blobs in {result.Packs} packs in {clock.Elapsed.TotalSeconds:F1} s; live managed heap peak +{(peak - baseline) / 1e6:F1} MB = {perBlob:F0} bytes per blob"));
+            $"checked {result.Blobs} blobs in {result.Packs} packs in {clock.Elapsed.TotalSeconds:F1} s; live managed heap peak +{heap.PeakAboveBaseline / 1e6:F1} MB = {perBlob:F0} bytes per blob"));
 
         Assert.True(result.IsClean, string.Join('\n', result.Errors));
         Assert.True(result.Blobs >= blobs);

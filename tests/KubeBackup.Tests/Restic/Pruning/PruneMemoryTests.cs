@@ -23,19 +23,7 @@ public class PruneMemoryTests(ITestOutputHelper output)
         var repoPath = dir.Combine("repo");
         var full = await CheckMemoryTests.WriteRepositoryAsync(repoPath, blobs, 1000, 10, halfSnapshot: true);
         File.Delete(Path.Combine(repoPath, "snapshots", full.ToString()));
-        long baseline = GC.GetTotalMemory(forceFullCollection: true);
-        long peak = baseline;
-        bool sampling = true;
-        var sampler = new Thread(() =>
-        {
-            while (Volatile.Read(ref sampling))
-            {
-                long live = GC.GetTotalMemory(forceFullCollection: true);
-                Interlocked.Exchange(ref peak, Math.Max(Interlocked.Read(ref peak), live));
-                Thread.Sleep(10);
-            }
-        }) { IsBackground = true };
-        sampler.Start();
+        var heap = new HeapPeakSampler();
         var clock = Stopwatch.StartNew();
         PruneResult result;
         await using (var repo = await TestRepository.OpenAsync(repoPath))
@@ -43,11 +31,10 @@ public class PruneMemoryTests(ITestOutputHelper output)
             result = await repo.PruneAsync(new PruneOptions { MaxUnusedPercent = 0 });
         }
 
-        Volatile.Write(ref sampling, false);
-        sampler.Join();
-        double perBlob = (peak - baseline) / (double)blobs;
+        heap.Dispose();
+        double perBlob = heap.PeakAboveBaseline / (double)blobs;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"pruned {blobs} blobs ({result.UsedBlobs} used) in {clock.Elapsed.TotalSeconds:F1} s: {result.PacksDeleted} packs deleted, {result.PacksRepacked} repacked; live managed heap peak +{(peak - baseline) / 1e6:F1} MB = {perBlob:F0} bytes per blob"));
+            $"pruned {blobs} blobs ({result.UsedBlobs} used) in {clock.Elapsed.TotalSeconds:F1} s: {result.PacksDeleted} packs deleted, {result.PacksRepacked} repacked; live managed heap peak +{heap.PeakAboveBaseline / 1e6:F1} MB = {perBlob:F0} bytes per blob"));
 
         Assert.InRange(result.UsedBlobs, blobs / 2, blobs / 2 + blobs / 100);
         Assert.Equal(0, result.UnusedBytesAfter);
