@@ -11,13 +11,14 @@
 #   OUT=FILE                      also write the Markdown table to FILE
 #
 # Needs: bash, GNU time (/usr/bin/time, Debian package "time"), the .NET 10 SDK, restic. Every measured command runs
-# under /usr/bin/time -f '%e %M' (wall seconds, peak RSS in KiB). Both tools get the password from RESTIC_PASSWORD;
-# restic runs with --no-cache so neither tool has a local cache to lean on. The two tools alternate run by run
-# (restic 1, ours 1, restic 2, ...) so a slow phase of the machine hits both.
+# under /usr/bin/time -f '%e %M %U %S' (wall seconds, peak RSS in KiB, user and system CPU seconds). Both tools get
+# the password from RESTIC_PASSWORD; restic runs with --no-cache so neither tool has a local cache to lean on. The two
+# tools alternate run by run (restic 1, ours 1, restic 2, ...) so a slow phase of the machine hits both.
 #
 # The dataset is mutated once, in place, after the no-change backups: every "backup after mutation" run uses its own
 # repository (the one its initial backup wrote), whose latest snapshot is the pre-mutation state, so each run measures
 # the first incremental backup after the change. Restore, check and forget then work on those repositories.
+# Scratch space: about 12 GB for the standard profile (repositories, six restored copies), 5 GB for million.
 set -euo pipefail
 
 PROFILE="${1:-standard}"
