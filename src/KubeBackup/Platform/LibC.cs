@@ -46,6 +46,9 @@ internal static unsafe partial class LibC
     internal const int O_NOATIME = 0x40000;
     internal const int O_CLOEXEC = 0x80000;
     internal const int O_PATH = 0x200000;
+    internal const int O_RDWR = 0x2;
+    // __O_TMPFILE | O_DIRECTORY: an unnamed file in the given folder.
+    internal const int O_TMPFILE = 0x410000;
 
     // *at flags.
     internal const int AT_FDCWD = -100;

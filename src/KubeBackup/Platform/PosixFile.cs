@@ -7,6 +7,32 @@ namespace KubeBackup.Platform;
 /// <summary>Path-based POSIX calls and calls on open files that .NET does not offer.</summary>
 internal static class PosixFile
 {
+    /// <summary>Creates a file with no name in <paramref name="directory"/> (<c>O_TMPFILE</c>), opened for reading and
+    /// writing: it exists only as long as the handle, so however the process ends it leaves nothing behind. Returns
+    /// null where the file system does not support unnamed files.</summary>
+    public static unsafe SafeFileHandle? CreateUnnamedFile(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var path = Encoding.UTF8.GetBytes(directory + "\0");
+        fixed (byte* p = path)
+        {
+            int fd = OpenAt(AT_FDCWD, p, O_TMPFILE | O_RDWR | O_CLOEXEC, 0x180);
+            if (fd < 0)
+            {
+                int errno = PosixNames.LastErrno();
+                // EOPNOTSUPP / EISDIR / EINVAL: the file system or kernel has no O_TMPFILE; the caller falls back.
+                if (errno is EOPNOTSUPP or 21 or 22)
+                {
+                    return null;
+                }
+
+                throw new PosixException("open(O_TMPFILE)", errno, directory);
+            }
+
+            return new SafeFileHandle(fd, ownsHandle: true);
+        }
+    }
+
     /// <summary><c>lstat</c> of a path (raw bytes).</summary>
     public static unsafe FileStatus LStat(ReadOnlySpan<byte> path)
     {

@@ -27,10 +27,14 @@ public class KillDuringBackupTests
         // A larger tree for the killed backups, so there are many moments to hit: startup, packs in flight, index, snapshot.
         var big = dir.Combine("big");
         TestTree.Generate(big, TestTreeOptions.Default with { BigFileSize = 64 << 20, ZeroRunFileSize = 48 << 20, SmallFileCount = 3000 }, seed: 9);
+        var staging = dir.Combine("tmp");
+        Directory.CreateDirectory(staging);
         var env = new Dictionary<string, string>
         {
             ["RESTIC_REPOSITORY"] = repoPath,
             ["RESTIC_PASSWORD"] = TestRepository.Password,
+            // Packs are staged here; a killed process must not leave them behind.
+            ["TMPDIR"] = staging,
         };
         var rng = new Random(1234);
         int killed = 0;
@@ -48,6 +52,8 @@ public class KillDuringBackupTests
         }
 
         Assert.True(killed >= 3, $"only {killed} backups were still running when killed; the tree is too small to test anything");
+        var leftovers = Directory.GetFiles(staging, "kubebackup-pack-*");
+        Assert.True(leftovers.Length == 0, string.Join("\n", leftovers.Select(f => $"{f} {new FileInfo(f).Length} {File.GetLastWriteTimeUtc(f):O}")));
         var restic = new ResticCli(repoPath, TestRepository.Password);
         // The killed processes leave their locks behind; restic recognises them as stale (same host, process gone).
         await restic.RunCheckedAsync("unlock");

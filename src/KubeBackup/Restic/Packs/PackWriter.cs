@@ -22,17 +22,18 @@ internal sealed class PackWriter : IDisposable
     public PackWriter(BlobType type, string tempDirectory)
     {
         Type = type;
-        string path = Path.Combine(tempDirectory, $"kubebackup-pack-{Guid.NewGuid():N}.tmp");
-        _file = new FileStream(path, new FileStreamOptions
+        // The file is only a staging area. Unnamed (O_TMPFILE), it lives exactly as long as this handle, so not even
+        // a kill -9 leaves it behind; where unnamed files are unsupported, a named one is unlinked right after creation.
+        var handle = Platform.PosixFile.CreateUnnamedFile(tempDirectory);
+        if (handle is null)
         {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.None,
-            BufferSize = 0,
-            // The file is only a staging area: the OS removes it however the process ends.
-            Options = FileOptions.DeleteOnClose,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
+            string path = Path.Combine(tempDirectory, $"kubebackup-pack-{Guid.NewGuid():N}.tmp");
+            handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.None);
+            File.Delete(path);
+        }
+
+        // Blobs can be small (a 4 KiB tree): buffer them into fewer writes.
+        _file = new FileStream(handle, FileAccess.ReadWrite, bufferSize: 1 << 20);
     }
 
     /// <summary>The blob type this pack holds (packs never mix data and trees).</summary>
