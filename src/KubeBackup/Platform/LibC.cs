@@ -55,6 +55,7 @@ internal static unsafe partial class LibC
     internal const int AT_SYMLINK_NOFOLLOW = 0x100;
     internal const int AT_REMOVEDIR = 0x200;
     internal const int AT_NO_AUTOMOUNT = 0x800;
+    internal const int AT_SYMLINK_FOLLOW = 0x400;
     internal const int AT_EMPTY_PATH = 0x1000;
 
     // statx mask: type, mode, nlink, uid, gid, atime, mtime, ctime, ino, size, blocks.
@@ -181,6 +182,12 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "linkat", SetLastError = true)]
     internal static partial int LinkAt(SafeFileHandle olddirfd, byte* oldpath, SafeFileHandle newdirfd, byte* newpath, int flags);
+
+    [LibraryImport(Library, EntryPoint = "linkat", SetLastError = true)]
+    internal static partial int LinkAt(int olddirfd, byte* oldpath, int newdirfd, byte* newpath, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
+    internal static partial int FChMod(SafeFileHandle fd, uint mode);
 
     [LibraryImport(Library, EntryPoint = "mkfifoat", SetLastError = true)]
     internal static partial int MkFifoAt(SafeFileHandle dirfd, byte* path, uint mode);

@@ -33,6 +33,68 @@ internal static class PosixFile
         }
     }
 
+    /// <summary>Gives a file made by <see cref="CreateUnnamedFile"/> the name <paramref name="path"/>. Returns false,
+    /// linking nothing, when <paramref name="path"/> already exists.</summary>
+    public static bool LinkUnnamedFile(SafeFileHandle file, string path)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var target = Encoding.UTF8.GetBytes(path + "\0");
+        bool referenced = false;
+        file.DangerousAddRef(ref referenced);
+        try
+        {
+            return Link((int)file.DangerousGetHandle(), target, path);
+        }
+        finally
+        {
+            if (referenced)
+            {
+                file.DangerousRelease();
+            }
+        }
+    }
+
+    private static unsafe bool Link(int fd, byte[] target, string path)
+    {
+        byte empty = 0;
+        fixed (byte* t = target)
+        {
+            // AT_EMPTY_PATH links the descriptor itself but needs CAP_DAC_READ_SEARCH; without it the kernel says
+            // ENOENT, and the descriptor's /proc link does the same job for any user.
+            if (LinkAt(fd, &empty, AT_FDCWD, t, AT_EMPTY_PATH) == 0)
+            {
+                return true;
+            }
+
+            int errno = PosixNames.LastErrno();
+            if (errno == ENOENT)
+            {
+                var proc = Encoding.UTF8.GetBytes($"/proc/self/fd/{fd}\0");
+                fixed (byte* pp = proc)
+                {
+                    if (LinkAt(AT_FDCWD, pp, AT_FDCWD, t, AT_SYMLINK_FOLLOW) == 0)
+                    {
+                        return true;
+                    }
+                }
+
+                errno = PosixNames.LastErrno();
+            }
+
+            return errno == EEXIST ? false : throw new PosixException("linkat", errno, path);
+        }
+    }
+
+    /// <summary><c>fchmod</c> of an open file.</summary>
+    public static void ChangeMode(SafeFileHandle file, UnixFileMode mode)
+    {
+        if (FChMod(file, (uint)mode) != 0)
+        {
+            throw new PosixException("fchmod", PosixNames.LastErrno());
+        }
+    }
+
     /// <summary><c>lstat</c> of a path (raw bytes).</summary>
     public static unsafe FileStatus LStat(ReadOnlySpan<byte> path)
     {

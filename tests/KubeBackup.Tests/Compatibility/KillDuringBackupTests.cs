@@ -52,8 +52,12 @@ public class KillDuringBackupTests
         }
 
         Assert.True(killed >= 3, $"only {killed} backups were still running when killed; the tree is too small to test anything");
-        var leftovers = Directory.GetFiles(staging, "kubebackup-pack-*");
-        Assert.True(leftovers.Length == 0, string.Join("\n", leftovers.Select(f => $"{f} {new FileInfo(f).Length} {File.GetLastWriteTimeUtc(f):O}")));
+        // Packs are staged as unnamed files (next to the repository's data, or in TMPDIR): nothing may survive a kill.
+        var leftovers = Directory.GetFiles(staging, "kubebackup-pack-*")
+            .Concat(Directory.GetFiles(Path.Combine(repoPath, "data"), "*", SearchOption.AllDirectories)
+                .Where(f => !System.Text.RegularExpressions.Regex.IsMatch(Path.GetFileName(f), "^[0-9a-f]{64}$")))
+            .ToList();
+        Assert.True(leftovers.Count == 0, string.Join("\n", leftovers.Select(f => $"{f} {new FileInfo(f).Length} {File.GetLastWriteTimeUtc(f):O}")));
         var restic = new ResticCli(repoPath, TestRepository.Password);
         // The killed processes leave their locks behind; restic recognises them as stale (same host, process gone).
         await restic.RunCheckedAsync("unlock");

@@ -11,6 +11,31 @@ public class LocalBackendTests
     private static readonly string Id = new('a', 64);
 
     [Fact]
+    public async Task Staged_file_becomes_a_read_only_repository_file_and_replaces_an_existing_one()
+    {
+        using var dir = new TempDirectory();
+        await using var backend = new LocalBackend(dir.Combine("repo"));
+        await backend.CreateAsync();
+        IStagingBackend staging = backend;
+        var handle = new FileHandle(FileType.Pack, Id);
+
+        foreach (var content in new[] { "first", "second" })
+        {
+            using var file = staging.CreateStagingFile();
+            Assert.NotNull(file);
+            // Unnamed until committed: the repository shows nothing but the folders.
+            RandomAccess.Write(file, Encoding.ASCII.GetBytes(content), 0);
+            Assert.DoesNotContain(Directory.GetFiles(dir.Combine("repo", "data"), "*", SearchOption.AllDirectories), f => File.ReadAllText(f) == content);
+            staging.CommitStagingFile(file, handle);
+        }
+
+        string path = dir.Combine("repo", "data", "aa", Id);
+        Assert.Equal("second", File.ReadAllText(path));
+        Assert.Equal(UnixFileMode.UserRead, File.GetUnixFileMode(path));
+        Assert.Equal([Id], Directory.GetFiles(dir.Combine("repo", "data"), "*", SearchOption.AllDirectories).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task Save_read_ranged_read_stat_list_remove()
     {
         using var dir = new TempDirectory();

@@ -75,6 +75,9 @@ internal sealed class Aes256Ctr
         }
     }
 
+    // A hot loop: jitted fully optimized at once. Tiered compilation would run it as slow tier-0 code first, a
+    // noticeable share of a short backup.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TransformHardware(UInt128 counter, ReadOnlySpan<byte> input, Span<byte> output)
     {
         ref byte src = ref MemoryMarshal.GetReference(input);
@@ -104,6 +107,7 @@ internal sealed class Aes256Ctr
 
     /// <summary>Encrypts the next eight counter blocks, XORs them into 128 bytes from <paramref name="src"/> and stores
     /// the result at <paramref name="dst"/>; advances <paramref name="counter"/> by eight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Process8(ref UInt128 counter, ref byte src, ref byte dst)
     {
         Vector128<byte> b0, b1, b2, b3, b4, b5, b6, b7;
@@ -190,6 +194,7 @@ internal sealed class Aes256Ctr
         return Vector128.Shuffle(Vector128.Create((ulong)value, (ulong)(value >> 64)).AsByte(), reverse);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TransformPortable(UInt128 counter, ReadOnlySpan<byte> input, Span<byte> output)
     {
         if (input.IsEmpty)

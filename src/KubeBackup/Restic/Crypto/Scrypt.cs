@@ -200,6 +200,9 @@ public static class Scrypt
         GC.AllocateUninitializedArray<uint>(checked((n + 2) * 32 * r));
 
     /// <summary>ROMix (RFC 7914 §5) on one lane, in place.</summary>
+    // A hot loop: jitted fully optimized at once. Tiered compilation would run it as slow tier-0 code first, a
+    // noticeable share of a short backup.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RoMix(Span<byte> lane, int n, int r, uint[] scratch)
     {
         int blockWords = 32 * r;

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using KubeBackup.Restic.Crypto;
 using KubeBackup.Restic.Model;
+using Microsoft.Win32.SafeHandles;
 
 namespace KubeBackup.Restic.Packs;
 
@@ -19,12 +20,17 @@ internal sealed class PackWriter : IDisposable
     private long _size;
     private bool _finished;
 
-    public PackWriter(BlobType type, string tempDirectory)
+    /// <param name="type">The blob type of the pack.</param>
+    /// <param name="tempDirectory">Where to stage the pack when <paramref name="stagingFile"/> is null.</param>
+    /// <param name="stagingFile">An unnamed file the backend made on its own file system
+    /// (<see cref="Storage.IStagingBackend"/>); the pack takes ownership.</param>
+    public PackWriter(BlobType type, string tempDirectory, SafeFileHandle? stagingFile = null)
     {
         Type = type;
+        IsStagedInBackend = stagingFile is not null;
         // The file is only a staging area. Unnamed (O_TMPFILE), it lives exactly as long as this handle, so not even
         // a kill -9 leaves it behind; where unnamed files are unsupported, a named one is unlinked right after creation.
-        var handle = Platform.PosixFile.CreateUnnamedFile(tempDirectory);
+        var handle = stagingFile ?? Platform.PosixFile.CreateUnnamedFile(tempDirectory);
         if (handle is null)
         {
             string path = Path.Combine(tempDirectory, $"kubebackup-pack-{Guid.NewGuid():N}.tmp");
@@ -35,6 +41,13 @@ internal sealed class PackWriter : IDisposable
         // Blobs can be small (a 4 KiB tree): buffer them into fewer writes.
         _file = new FileStream(handle, FileAccess.ReadWrite, bufferSize: 1 << 20);
     }
+
+    /// <summary>Whether the pack is staged in a file of the backend's (commit it with
+    /// <see cref="Storage.IStagingBackend.CommitStagingFile"/>) rather than in the temp folder.</summary>
+    public bool IsStagedInBackend { get; }
+
+    /// <summary>The staging file, complete once <see cref="Finish"/> returned.</summary>
+    public SafeFileHandle StagingFile => _file.SafeFileHandle;
 
     /// <summary>The blob type this pack holds (packs never mix data and trees).</summary>
     public BlobType Type { get; }

@@ -10,7 +10,8 @@ namespace KubeBackup.Restic.Repository;
 
 /// <summary>
 /// Writes new blobs into a repository for one session (a backup, a copy): deduplicates against the index and against
-/// blobs already queued, appends sealed blobs to one open pack per type, uploads full packs in the background (a
+/// blobs already queued, appends sealed blobs to open packs (one per concurrent writer and type, so writers append and
+/// hash in parallel instead of queueing on one pack), uploads full packs in the background (a
 /// bounded queue, so a slow backend slows the producers instead of filling the disk), and writes index files for
 /// what was uploaded. Packs are uploaded before the index that names them, and the caller writes its snapshot only
 /// after <see cref="FlushAsync"/> — restic's ordering, so a crash at any moment leaves a valid repository.
@@ -25,7 +26,10 @@ internal sealed class BlobWriter : IAsyncDisposable
     private readonly string _tempDirectory;
     private readonly ConcurrentDictionary<BlobKey, byte> _queued = new();
     private readonly Lock _packLock = new();
-    private readonly PackWriter?[] _open = new PackWriter?[2];
+    // Packs not full yet and not being appended to, by type. A writer takes one (or starts one), appends outside the
+    // lock and puts it back, so there are at most as many open packs as concurrent writers.
+    private readonly Stack<PackWriter>[] _idle = [new(), new()];
+    private readonly IStagingBackend? _staging;
     private readonly Channel<PackWriter> _uploads;
     private readonly Task[] _uploaders;
     private readonly CancellationTokenSource _abort;
@@ -48,6 +52,9 @@ internal sealed class BlobWriter : IAsyncDisposable
         _repository = repository;
         _updateIndex = updateIndex;
         _tempDirectory = repository.Options.TempDirectory ?? Path.GetTempPath();
+        // An explicit temp folder is the user's choice of where staging goes; otherwise stage next to the repository
+        // when it is local, and skip the copy.
+        _staging = repository.Options.TempDirectory is null ? repository.Backend as IStagingBackend : null;
         int uploaders = repository.Options.UploadConcurrency ?? Math.Clamp(repository.Backend.MaxConcurrency, 1, 8);
         _uploads = Channel.CreateBounded<PackWriter>(new BoundedChannelOptions(uploaders) { SingleReader = false, SingleWriter = false });
         _abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -88,15 +95,33 @@ internal sealed class BlobWriter : IAsyncDisposable
     public async ValueTask AddAsync(BlobType type, ResticId id, ReadOnlyMemory<byte> sealedBlob, uint uncompressedLength, int plaintextLength)
     {
         ThrowIfFailed();
-        PackWriter? full = null;
+        PackWriter? writer;
         lock (_packLock)
         {
-            var writer = _open[(int)type] ??= new PackWriter(type, _tempDirectory);
+            _idle[(int)type].TryPop(out writer);
+        }
+
+        writer ??= new PackWriter(type, _tempDirectory, _staging?.CreateStagingFile());
+        PackWriter? full = null;
+        try
+        {
             writer.Add(id, sealedBlob.Span, uncompressedLength);
-            if (writer.Size >= _repository.Options.PackSize)
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
+
+        if (writer.Size >= _repository.Options.PackSize)
+        {
+            full = writer;
+        }
+        else
+        {
+            lock (_packLock)
             {
-                full = writer;
-                _open[(int)type] = null;
+                _idle[(int)type].Push(writer);
             }
         }
 
@@ -152,7 +177,16 @@ internal sealed class BlobWriter : IAsyncDisposable
     private async Task UploadAsync(PackWriter pack)
     {
         var id = pack.Finish(_repository.Key);
-        await _repository.Backend.SaveAsync(new FileHandle(FileType.Pack, id.ToString()), pack.Content, _abort.Token).ConfigureAwait(false);
+        var handle = new FileHandle(FileType.Pack, id.ToString());
+        if (pack.IsStagedInBackend)
+        {
+            _abort.Token.ThrowIfCancellationRequested();
+            _staging!.CommitStagingFile(pack.StagingFile, handle);
+        }
+        else
+        {
+            await _repository.Backend.SaveAsync(handle, pack.Content, _abort.Token).ConfigureAwait(false);
+        }
         var blobs = pack.Blobs.Select(b => b.ToIndexBlob()).ToList();
         if (_updateIndex)
         {
@@ -214,19 +248,16 @@ internal sealed class BlobWriter : IAsyncDisposable
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         ThrowIfFailed();
-        PackWriter?[] open;
+        List<PackWriter> open;
         lock (_packLock)
         {
-            open = [.. _open];
-            Array.Clear(_open);
+            open = [.. _idle.SelectMany(s => s)];
+            Array.ForEach(_idle, s => s.Clear());
         }
 
         foreach (var pack in open)
         {
-            if (pack is not null)
-            {
-                await EnqueueAsync(pack).ConfigureAwait(false);
-            }
+            await EnqueueAsync(pack).ConfigureAwait(false);
         }
 
         _uploads.Writer.TryComplete();
@@ -257,12 +288,12 @@ internal sealed class BlobWriter : IAsyncDisposable
 
         lock (_packLock)
         {
-            foreach (var pack in _open)
+            foreach (var pack in _idle.SelectMany(s => s))
             {
-                pack?.Dispose();
+                pack.Dispose();
             }
 
-            Array.Clear(_open);
+            Array.ForEach(_idle, s => s.Clear());
         }
 
         while (_uploads.Reader.TryRead(out var pack))

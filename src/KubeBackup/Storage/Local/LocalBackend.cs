@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using KubeBackup.Platform;
 using KubeBackup.Restic;
+using Microsoft.Win32.SafeHandles;
 
 namespace KubeBackup.Storage.Local;
 
@@ -22,7 +24,7 @@ public sealed class LocalBackendOptions
 /// restic's own local backend writes it — temp file, fsync, rename, fsync of the folder, then read-only — so a crash
 /// never leaves a partial file under a final name.
 /// </summary>
-public sealed class LocalBackend : IBackend
+public sealed class LocalBackend : IBackend, IStagingBackend
 {
     private const int CopyBufferSize = 1 << 20;
     private readonly LocalBackendOptions _options;
@@ -142,6 +144,66 @@ public sealed class LocalBackend : IBackend
             }
 
             throw;
+        }
+    }
+
+    SafeFileHandle? IStagingBackend.CreateStagingFile()
+    {
+        try
+        {
+            // data/ is where packs end up, so the link that names the file later stays on one file system.
+            return PosixFile.CreateUnnamedFile(System.IO.Path.Combine(_root, "data"));
+        }
+        catch (PosixException)
+        {
+            return null;
+        }
+    }
+
+    void IStagingBackend.CommitStagingFile(SafeFileHandle file, FileHandle handle)
+    {
+        string final = PathOf(handle);
+        string dir = System.IO.Path.GetDirectoryName(final)!;
+        try
+        {
+            // Read-only before it has a name, so the file is never visible writable; data before the name, so a
+            // crash never leaves a name on missing data.
+            PosixFile.ChangeMode(file, UnixFileMode.UserRead);
+            if (_options.Durable)
+            {
+                PosixFile.Sync(file);
+            }
+
+            if (!Directory.Exists(dir))
+            {
+                CreateDirectory(dir);
+            }
+
+            if (!PosixFile.LinkUnnamedFile(file, final))
+            {
+                // The name exists (a retried save: the name is the content's hash). Replace it atomically, as a save
+                // over an existing file does.
+                string temp = System.IO.Path.Combine(dir, $"{System.IO.Path.GetFileName(final)}-tmp-{Guid.NewGuid():N}");
+                PosixFile.LinkUnnamedFile(file, temp);
+                try
+                {
+                    File.Move(temp, final, overwrite: true);
+                }
+                catch
+                {
+                    TryDelete(temp);
+                    throw;
+                }
+            }
+
+            if (_options.Durable)
+            {
+                SyncDirectory(dir);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"Cannot save {handle.RelativePath} in {_root}: {ex.Message}", ex);
         }
     }
 

@@ -272,6 +272,7 @@ public class DamageMatrixTests
     {
         using var lab = await CheckerLab.CreateAsync();
         var (snapshot, _, index) = lab.Backups[1];
+        int packsOnlyThatIndexNamed = (await lab.ReadIndexAsync(index)).Packs.Count;
         CheckerLab.FlipByte(lab.IndexPath(index), 60);
 
         var ours = await lab.CheckAsync();
@@ -283,7 +284,8 @@ public class DamageMatrixTests
         // What only that index listed is unknown now: its snapshot's trees are missing, its packs unreferenced.
         Assert.Equal(snapshot.Tree, CheckAssert.Single(ours, CheckErrorKind.TreeMissing).TreeId);
         Assert.Equal([snapshot.Id], ours.AffectedSnapshots);
-        Assert.Equal(2, ours.UnreferencedPacks);
+        Assert.True(packsOnlyThatIndexNamed >= 2, "the backup wrote a data and a tree pack at least");
+        Assert.Equal(packsOnlyThatIndexNamed, ours.UnreferencedPacks);
         CheckAssert.Mentions(restic, index);
     }
 
