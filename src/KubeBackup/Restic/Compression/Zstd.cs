@@ -28,6 +28,11 @@ internal static class Zstd
     /// <summary>Compresses into <paramref name="destination"/> (at least <see cref="CompressBound"/> bytes); returns the length.</summary>
     public static int Compress(ReadOnlySpan<byte> source, Span<byte> destination, int level)
     {
+        if (NativeZstd.IsAvailable)
+        {
+            return NativeZstd.Compress(source, destination, level);
+        }
+
         var compressor = level == MaxLevel ? (s_max ??= Create(MaxLevel)) : (s_default ??= Create(level));
         return compressor.Wrap(source, destination);
     }
@@ -44,15 +49,22 @@ internal static class Zstd
     /// <exception cref="FormatException">The frame is invalid or does not decompress to exactly <paramref name="destination"/>.Length bytes.</exception>
     public static void DecompressExact(ReadOnlySpan<byte> source, Span<byte> destination)
     {
-        var d = s_decompressor ??= new Decompressor();
         int n;
-        try
+        if (NativeZstd.IsAvailable)
         {
-            n = d.Unwrap(source, destination);
+            n = NativeZstd.Decompress(source, destination);
         }
-        catch (ZstdException ex)
+        else
         {
-            throw new FormatException($"invalid zstd data: {ex.Message}", ex);
+            var d = s_decompressor ??= new Decompressor();
+            try
+            {
+                n = d.Unwrap(source, destination);
+            }
+            catch (ZstdException ex)
+            {
+                throw new FormatException($"invalid zstd data: {ex.Message}", ex);
+            }
         }
 
         if (n != destination.Length)
