@@ -23,13 +23,21 @@ internal sealed class BlobSaver : IAsyncDisposable
 
     private readonly record struct Job(BlobType Type, ResticId Id, byte[] Buffer, int Length);
 
+    /// <summary>The largest buffer <see cref="Buffers"/> keeps: a sealed blob of the chunker's largest chunk.</summary>
+    private const int MaxPooledLength = 16 << 20;
+
     public BlobSaver(ResticRepository repository, BlobWriter writer, int workers, CancellationToken cancellationToken)
     {
         _repository = repository;
         _writer = writer;
         _cancellationToken = cancellationToken;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(workers * 2) { SingleReader = false, SingleWriter = false });
+        _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(workers) { SingleReader = false, SingleWriter = false });
+        // A pool of this session's own, not ArrayPool.Shared: the shared pool keeps a buffer per size per thread that
+        // touched it, and a backup's buffers are megabytes, rented on one thread and returned on another, so the shared
+        // pool ends up holding several times what is ever in flight. This one holds at most what was in flight at the
+        // busiest moment (queue, workers, readers), and is gone with the session.
+        Buffers = ArrayPool<byte>.Create(MaxPooledLength, maxArraysPerBucket: (workers * 2) + 4);
         _workers = new Task[workers];
         for (int i = 0; i < workers; i++)
         {
@@ -37,14 +45,17 @@ internal sealed class BlobSaver : IAsyncDisposable
         }
     }
 
+    /// <summary>Where producers rent the buffers they hand to <see cref="SaveAsync"/>.</summary>
+    public ArrayPool<byte> Buffers { get; }
+
     /// <summary>Queues a blob unless the repository or this session already has it. Takes ownership of
-    /// <paramref name="pooledBuffer"/> (rented from <see cref="ArrayPool{T}.Shared"/>) in every case. Returns whether
-    /// the blob is new.</summary>
+    /// <paramref name="pooledBuffer"/> (rented from <see cref="Buffers"/>) in every case. Returns whether the blob is
+    /// new.</summary>
     public async ValueTask<bool> SaveAsync(BlobType type, ResticId id, byte[] pooledBuffer, int length)
     {
         if (!_writer.TryReserve(id, type))
         {
-            ArrayPool<byte>.Shared.Return(pooledBuffer);
+            Buffers.Return(pooledBuffer);
             return false;
         }
 
@@ -55,7 +66,7 @@ internal sealed class BlobSaver : IAsyncDisposable
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(pooledBuffer);
+            Buffers.Return(pooledBuffer);
             ThrowIfFailed();
             throw;
         }
@@ -71,7 +82,7 @@ internal sealed class BlobSaver : IAsyncDisposable
             return ValueTask.FromResult(false);
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, data.Length));
+        var buffer = Buffers.Rent(Math.Max(1, data.Length));
         data.CopyTo(buffer);
         return SaveAsync(type, id, buffer, data.Length);
     }
@@ -88,7 +99,7 @@ internal sealed class BlobSaver : IAsyncDisposable
                     continue;
                 }
 
-                sealedBuffer = ArrayPool<byte>.Shared.Rent(ResticRepository.MaxSealedLength(job.Length));
+                sealedBuffer = Buffers.Rent(ResticRepository.MaxSealedLength(job.Length));
                 int n = _repository.SealBlob(job.Type, job.Buffer.AsSpan(0, job.Length), sealedBuffer, out uint ulen);
                 await _writer.AddAsync(job.Type, job.Id, sealedBuffer.AsMemory(0, n), ulen, job.Length).ConfigureAwait(false);
             }
@@ -101,10 +112,10 @@ internal sealed class BlobSaver : IAsyncDisposable
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(job.Buffer);
+                Buffers.Return(job.Buffer);
                 if (sealedBuffer is not null)
                 {
-                    ArrayPool<byte>.Shared.Return(sealedBuffer);
+                    Buffers.Return(sealedBuffer);
                 }
             }
         }
@@ -140,7 +151,7 @@ internal sealed class BlobSaver : IAsyncDisposable
 
         while (_queue.Reader.TryRead(out var job))
         {
-            ArrayPool<byte>.Shared.Return(job.Buffer);
+            Buffers.Return(job.Buffer);
         }
 
         _stop.Dispose();

@@ -71,17 +71,10 @@ public static class Scrypt
             int workers = Math.Max(1, Math.Min(p, maxParallelLanes));
             if (workers == 1)
             {
-                uint[] scratch = AllocateScratch(n, r);
-                try
+                using var scratch = new Scratch(n, r);
+                for (int lane = 0; lane < p; lane++)
                 {
-                    for (int lane = 0; lane < p; lane++)
-                    {
-                        RoMix(b.AsSpan(lane * laneBytes, laneBytes), n, r, scratch);
-                    }
-                }
-                finally
-                {
-                    Array.Clear(scratch);
+                    RoMix(b.AsSpan(lane * laneBytes, laneBytes), n, r, scratch.Span);
                 }
             }
             else
@@ -92,13 +85,13 @@ public static class Scrypt
                     0,
                     p,
                     new ParallelOptions { MaxDegreeOfParallelism = workers },
-                    () => AllocateScratch(n, r),
+                    () => new Scratch(n, r),
                     (lane, _, scratch) =>
                     {
-                        RoMix(b.AsSpan(lane * laneBytes, laneBytes), n, r, scratch);
+                        RoMix(b.AsSpan(lane * laneBytes, laneBytes), n, r, scratch.Span);
                         return scratch;
                     },
-                    scratch => Array.Clear(scratch));
+                    scratch => scratch.Dispose());
             }
 
             Rfc2898DeriveBytes.Pbkdf2(password, b, output, 1, HashAlgorithmName.SHA256);
@@ -196,19 +189,43 @@ public static class Scrypt
     }
 
     /// <summary>One lane's working memory: V (N blocks of 32·r words) followed by the two 32·r-word buffers X and Y.</summary>
-    private static uint[] AllocateScratch(int n, int r) =>
-        GC.AllocateUninitializedArray<uint>(checked((n + 2) * 32 * r));
+    /// <summary>ROMix's V array and two blocks (128·r·(N+2) bytes, 32 MiB with restic's parameters), in native memory:
+    /// a managed array that size lands on the large object heap, which only a full collection gives back, so every
+    /// repository open would leave tens of megabytes resident for the rest of the run. Freed (and zeroed) at once.</summary>
+    private sealed unsafe class Scratch : IDisposable
+    {
+        private readonly nuint _words;
+        private uint* _memory;
+
+        public Scratch(int n, int r)
+        {
+            _words = checked((nuint)(n + 2) * 32 * (nuint)r);
+            _memory = (uint*)NativeMemory.Alloc(_words, sizeof(uint));
+        }
+
+        public Span<uint> Span => new(_memory, checked((int)_words));
+
+        public void Dispose()
+        {
+            if (_memory is not null)
+            {
+                NativeMemory.Clear(_memory, _words * sizeof(uint));
+                NativeMemory.Free(_memory);
+                _memory = null;
+            }
+        }
+    }
 
     /// <summary>ROMix (RFC 7914 §5) on one lane, in place.</summary>
     // A hot loop: jitted fully optimized at once. Tiered compilation would run it as slow tier-0 code first, a
     // noticeable share of a short backup.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RoMix(Span<byte> lane, int n, int r, uint[] scratch)
+    private static void RoMix(Span<byte> lane, int n, int r, Span<uint> scratch)
     {
         int blockWords = 32 * r;
-        Span<uint> v = scratch.AsSpan(0, n * blockWords);
-        Span<uint> x = scratch.AsSpan(n * blockWords, blockWords);
-        Span<uint> y = scratch.AsSpan((n + 1) * blockWords, blockWords);
+        Span<uint> v = scratch.Slice(0, n * blockWords);
+        Span<uint> x = scratch.Slice(n * blockWords, blockWords);
+        Span<uint> y = scratch.Slice((n + 1) * blockWords, blockWords);
 
         for (int i = 0; i < 2 * r; i++)
         {

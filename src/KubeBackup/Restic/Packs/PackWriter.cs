@@ -38,8 +38,9 @@ internal sealed class PackWriter : IDisposable
             File.Delete(path);
         }
 
-        // Blobs can be small (a 4 KiB tree): buffer them into fewer writes.
-        _file = new FileStream(handle, FileAccess.ReadWrite, bufferSize: 1 << 20);
+        // Blobs can be small (a 4 KiB tree): buffer them into fewer writes. Below the large object heap's threshold, so
+        // the buffer of each pack is collected young; large blobs bypass it.
+        _file = new FileStream(handle, FileAccess.ReadWrite, bufferSize: 64 << 10);
     }
 
     /// <summary>Whether the pack is staged in a file of the backend's (commit it with

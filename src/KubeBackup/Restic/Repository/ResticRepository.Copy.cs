@@ -67,7 +67,7 @@ public sealed partial class ResticRepository
                         {
                             if (!writer.Has(id, BlobType.Data) && Index.TryGet(id, BlobType.Data, out var location))
                             {
-                                var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, location.PlaintextLength));
+                                var buffer = saver.Buffers.Rent((int)Math.Max(1, location.PlaintextLength));
                                 await LoadBlobAsync(id, location, buffer.AsMemory(0, (int)location.PlaintextLength), cancellationToken).ConfigureAwait(false);
                                 if (await saver.SaveAsync(BlobType.Data, id, buffer, (int)location.PlaintextLength).ConfigureAwait(false))
                                 {
