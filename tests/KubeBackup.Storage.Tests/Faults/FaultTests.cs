@@ -166,6 +166,21 @@ public abstract class FaultTests<TServer>(TServer server)
 [Collection("s3")]
 public sealed class S3FaultTests(S3Server fixture) : FaultTests<S3Server>(fixture)
 {
+    // s3rver is not crash-consistent (S3 itself never shows a half-written object): killed while it writes an object's
+    // metadata file, it answers every later listing of that folder with an internal error. So it is frozen (SIGSTOP)
+    // rather than killed: to the client the outage is the same, and when let go it finishes what it had started.
+    protected override Task StopAsync(S3Server stopped)
+    {
+        stopped.Process.Pause();
+        return Task.CompletedTask;
+    }
+
+    protected override Task StartAgainAsync(S3Server stopped)
+    {
+        stopped.Process.Resume();
+        return Task.CompletedTask;
+    }
+
     protected override IBackend CreateWithWrongCredentials(string prefix, Action<RemoteBackendOptions> configure)
     {
         var options = Server.Options(prefix);

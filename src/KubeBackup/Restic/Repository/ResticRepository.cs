@@ -344,10 +344,16 @@ public sealed partial class ResticRepository : IAsyncDisposable
     }
 
     /// <summary>Loads a blob at a known location into <paramref name="destination"/> (exactly its plaintext length).</summary>
-    internal async Task LoadBlobAsync(ResticId id, BlobLocation location, Memory<byte> destination, CancellationToken cancellationToken)
+    /// <param name="id">The blob.</param>
+    /// <param name="location">Where the index says it is.</param>
+    /// <param name="destination">Exactly the blob's plaintext length.</param>
+    /// <param name="cancellationToken">Stops the read.</param>
+    /// <param name="buffers">Where to rent the buffer for the stored bytes (a session's own pool), else the shared pool.</param>
+    internal async Task LoadBlobAsync(ResticId id, BlobLocation location, Memory<byte> destination, CancellationToken cancellationToken, ArrayPool<byte>? buffers = null)
     {
         var handle = new FileHandle(FileType.Pack, location.PackId.ToString());
-        var stored = ArrayPool<byte>.Shared.Rent((int)location.Length);
+        var pool = buffers ?? ArrayPool<byte>.Shared;
+        var stored = pool.Rent((int)location.Length);
         try
         {
             await Backend.ReadAsync(handle, location.Offset, stored.AsMemory(0, (int)location.Length), cancellationToken).ConfigureAwait(false);
@@ -355,7 +361,7 @@ public sealed partial class ResticRepository : IAsyncDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(stored);
+            pool.Return(stored);
         }
     }
 

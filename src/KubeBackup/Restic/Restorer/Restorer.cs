@@ -34,6 +34,9 @@ internal sealed class Restorer
     private readonly List<(byte[][] Dir, byte[] Name, byte[][] Original, string Path)> _pendingLinks = [];
     private string _target = "";
     private Channel<BlobJob> _jobs = null!;
+    // The restore's own buffers: ArrayPool.Shared would keep megabyte buffers per thread that returned one, several
+    // times what is ever in flight. This pool keeps at most the busiest moment's worth and goes with the restore.
+    private ArrayPool<byte> _buffers = null!;
     private long _files, _dirs, _others, _bytes, _filesTotal, _bytesTotal;
 
     /// <summary>A folder restored; its metadata is applied at the end, after everything inside it.</summary>
@@ -99,6 +102,7 @@ internal sealed class Restorer
 
         int workers = _options.Concurrency ?? Math.Max(4, _repository.Options.Parallelism * 2);
         _jobs = Channel.CreateBounded<BlobJob>(new BoundedChannelOptions(workers * 4) { SingleWriter = true });
+        _buffers = ArrayPool<byte>.Create(16 << 20, maxArraysPerBucket: (workers * 2) + 2);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var workerTasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(cts.Token), CancellationToken.None)).ToArray();
         using var reporter = progress is null ? null : new Timer(_ => Report(progress), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
@@ -322,10 +326,10 @@ internal sealed class Restorer
             if (!file.Failed && !ct.IsCancellationRequested)
             {
                 int length = (int)job.Location.PlaintextLength;
-                var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+                var buffer = _buffers.Rent(Math.Max(1, length));
                 try
                 {
-                    await _repository.LoadBlobAsync(job.Id, job.Location, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
+                    await _repository.LoadBlobAsync(job.Id, job.Location, buffer.AsMemory(0, length), ct, _buffers).ConfigureAwait(false);
                     var data = buffer.AsSpan(0, length);
                     // Zero blobs are left as holes; the final truncate gives the file its full length.
                     if (!_options.Sparse || data.IndexOfAnyExcept((byte)0) >= 0)
@@ -346,7 +350,7 @@ internal sealed class Restorer
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    _buffers.Return(buffer);
                 }
             }
 
