@@ -11,7 +11,9 @@ public sealed class ResticRepositoryOptions
     /// <summary>Target pack size in bytes (restic: 16 MiB; 4 to 128 MiB allowed).</summary>
     public int PackSize { get; set; } = 16 * 1024 * 1024;
 
-    /// <summary>Where packs are assembled before upload. Default: the system temp folder.</summary>
+    /// <summary>Where packs are assembled before upload. Default: for a local repository, unnamed files in the
+    /// repository's own <c>data</c> folder, linked into place when complete (each pack is written once); for other
+    /// backends, the system temp folder. Setting it stages every pack here.</summary>
     public string? TempDirectory { get; set; }
 
     /// <summary>How many CPU-bound workers (chunking, hashing, compression, encryption) run at once. Default: the core count.</summary>
