@@ -37,8 +37,9 @@ public class KillDuringBackupTests
             ["TMPDIR"] = staging,
         };
         // Kill moments are fractions of how long a whole backup of the tree takes on this machine (measured into a
-        // scratch repository), so they land inside the backup however fast the machine is. Until one is allowed to
-        // finish, every attempt is an initial backup: a killed backup writes no snapshot to be a parent.
+        // scratch repository), so they land inside the backup however fast the machine is. A killed backup writes no
+        // snapshot to be a parent, and --force re-reads everything, so even after one that finished, the next is not
+        // a quick incremental one.
         IReadOnlyDictionary<string, string> scratchEnv = new Dictionary<string, string>(env) { ["RESTIC_REPOSITORY"] = dir.Combine("scratch") };
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         var calibration = await CliRunner.RunAsync(scratchEnv, null, "init");
@@ -49,9 +50,9 @@ public class KillDuringBackupTests
         double wholeMs = stopwatch.Elapsed.TotalMilliseconds;
         var rng = new Random(1234);
         int killed = 0;
-        foreach (var delayMs in new[] { 0.05, 0.15, 0.3, 0.45, 0.6, 0.75, 0.85, 0.92 }.Select(f => (int)(wholeMs * f) + rng.Next(0, 20)))
+        foreach (var delayMs in new[] { 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7 }.Select(f => (int)(wholeMs * f) + rng.Next(0, 20)))
         {
-            using var process = CliRunner.Start(env, "backup", big, "--pack-size", "4");
+            using var process = CliRunner.Start(env, "backup", big, "--pack-size", "4", "--force");
             await Task.Delay(delayMs);
             if (!process.HasExited)
             {
