@@ -88,11 +88,33 @@ public abstract class FaultTests<TServer>(TServer server)
     /// credentials, refuses them itself).</summary>
     protected virtual FaultInjectingHandler WrapForAuthentication(HttpMessageHandler inner) => FaultInjectingHandler.Counting(inner);
 
+    /// <summary>Whether "stopping" the server freezes it (SIGSTOP, then SIGCONT) instead of ending the process: for
+    /// servers that would lose or damage their data if killed. To the client the outage is the same.</summary>
+    protected virtual bool FreezeInsteadOfStopping => false;
+
     /// <summary>Stops the server so that it answers nothing.</summary>
-    protected virtual Task StopAsync(TServer stopped) => stopped.Process.StopAsync();
+    protected Task StopAsync(TServer stopped)
+    {
+        if (!FreezeInsteadOfStopping)
+        {
+            return stopped.Process.StopAsync();
+        }
+
+        stopped.Process.Pause();
+        return Task.CompletedTask;
+    }
 
     /// <summary>Brings the stopped server back with its data.</summary>
-    protected virtual Task StartAgainAsync(TServer stopped) => stopped.Process.StartAsync();
+    protected Task StartAgainAsync(TServer stopped)
+    {
+        if (!FreezeInsteadOfStopping)
+        {
+            return stopped.Process.StartAsync();
+        }
+
+        stopped.Process.Resume();
+        return Task.CompletedTask;
+    }
 
     /// <summary>Checks the repository with the real restic where restic can reach the server; false where it cannot.</summary>
     protected virtual Task<bool> CheckWithResticAsync(TServer running, string prefix) => Task.FromResult(false);
@@ -167,19 +189,9 @@ public abstract class FaultTests<TServer>(TServer server)
 public sealed class S3FaultTests(S3Server fixture) : FaultTests<S3Server>(fixture)
 {
     // s3rver is not crash-consistent (S3 itself never shows a half-written object): killed while it writes an object's
-    // metadata file, it answers every later listing of that folder with an internal error. So it is frozen (SIGSTOP)
-    // rather than killed: to the client the outage is the same, and when let go it finishes what it had started.
-    protected override Task StopAsync(S3Server stopped)
-    {
-        stopped.Process.Pause();
-        return Task.CompletedTask;
-    }
-
-    protected override Task StartAgainAsync(S3Server stopped)
-    {
-        stopped.Process.Resume();
-        return Task.CompletedTask;
-    }
+    // metadata file, it answers every later listing of that folder with an internal error. Frozen, it finishes what it
+    // had started when let go.
+    protected override bool FreezeInsteadOfStopping => true;
 
     protected override IBackend CreateWithWrongCredentials(string prefix, Action<RemoteBackendOptions> configure)
     {
@@ -245,19 +257,8 @@ public sealed class GcsFaultTests(GcsServer fixture) : FaultTests<GcsServer>(fix
     protected override FaultInjectingHandler WrapForAuthentication(HttpMessageHandler inner) =>
         FaultInjectingHandler.AlwaysStatus(inner, HttpStatusCode.Unauthorized);
 
-    // The emulator keeps everything in memory, so it is frozen (SIGSTOP) rather than killed: it answers nothing
-    // until it is let go (SIGCONT), and its data survives.
-    protected override Task StopAsync(GcsServer stopped)
-    {
-        stopped.Process.Pause();
-        return Task.CompletedTask;
-    }
-
-    protected override Task StartAgainAsync(GcsServer stopped)
-    {
-        stopped.Process.Resume();
-        return Task.CompletedTask;
-    }
+    // The emulator keeps everything in memory, so killing it would lose the repository.
+    protected override bool FreezeInsteadOfStopping => true;
 }
 
 [Collection("rest")]
