@@ -134,7 +134,9 @@ public sealed class HookTests
         kit.Functions.Register("end-the-hold", new ObserveFunction(() =>
         {
             File.WriteAllText(stop, "");
-            for (int i = 0; i < 400 && !File.Exists(gone); i++)
+            // The hook writes its PID just before it exits; wait until it has really exited (gone, or a zombie waiting
+            // to be reaped), so the release finds it ended rather than racing its last instruction.
+            for (int i = 0; i < 400 && !HasExited(gone); i++)
             {
                 Thread.Sleep(25);
             }
@@ -145,7 +147,7 @@ public sealed class HookTests
             hooks:
               preBackup:
                 - name: lock
-                  command: [sh, -c, "echo ready; while [ ! -e {DIR}/stop ]; do sleep 0.02; done; touch {DIR}/gone; exit 3"]
+                  command: [sh, -c, "echo ready; while [ ! -e {DIR}/stop ]; do sleep 0.02; done; echo $$$$ > {DIR}/gone.tmp; mv {DIR}/gone.tmp {DIR}/gone; exit 3"]
                   holdOpen: { readyPattern: ready }
             targets:
               - name: files
@@ -219,6 +221,26 @@ public sealed class HookTests
         Assert.True(outcome.TimedOut);
         Assert.False(outcome.Succeeded);
         Assert.Null(outcome.ExitCode);
+    }
+
+    private static bool HasExited(string pidFile)
+    {
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid))
+        {
+            return false;
+        }
+
+        string stat = $"/proc/{pid}/stat";
+        try
+        {
+            // The state follows the parenthesised command name: Z is a process that has exited but not been reaped.
+            var text = File.ReadAllText(stat);
+            return text[(text.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
+        }
     }
 
     private static int FreePort()
