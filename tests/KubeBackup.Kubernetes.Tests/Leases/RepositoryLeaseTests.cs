@@ -75,9 +75,9 @@ public sealed class RepositoryLeaseTests
         // Renewals move renewTime on; past the original expiry the lease is still a's.
         for (int i = 1; i <= 4; i++)
         {
-            clock.Advance(TimeSpan.FromSeconds(10));
-            var expected = clock.GetUtcNow().UtcDateTime;
-            await TestCluster.WaitForAsync(() => c.Client.CoordinationV1.ReadNamespacedLeaseAsync(name, "default"), l => l.Spec.RenewTime >= expected.AddMilliseconds(-1));
+            var expected = clock.GetUtcNow().UtcDateTime.AddSeconds(10);
+            await AdvanceUntilAsync(clock, TimeSpan.FromSeconds(10), async () =>
+                (await c.Client.CoordinationV1.ReadNamespacedLeaseAsync(name, "default")).Spec.RenewTime >= expected.AddMilliseconds(-1));
         }
 
         Assert.Null(await b.TryAcquireAsync(Repo));
@@ -96,11 +96,35 @@ public sealed class RepositoryLeaseTests
         // Someone takes b's lease behind its back: b's next renewal notices, and Lost fires.
         lease.Spec.HolderIdentity = "intruder";
         await c.Client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, name, "default");
-        clock.Advance(TimeSpan.FromSeconds(10));
-        await TestCluster.WaitForAsync(() => Task.FromResult(taken!.IsLost), lost => lost);
+        await AdvanceUntilAsync(clock, TimeSpan.FromSeconds(10), () => Task.FromResult(taken!.IsLost));
         Assert.True(taken!.Lost.IsCancellationRequested);
         await taken.DisposeAsync();
         Assert.Equal("intruder", (await c.Client.CoordinationV1.ReadNamespacedLeaseAsync(name, "default")).Spec.HolderIdentity);
+    }
+
+    // A fake clock's Advance fires only the timers registered by then, and the renewal loop registers its next timer
+    // only after the previous renewal's API call has returned. So after the advance the clock is nudged on in small
+    // steps (at most 10 s more, well inside the 30 s lease) until the condition holds, rather than hoping the one
+    // advance came after the registration.
+    private static async Task AdvanceUntilAsync(FakeTimeProvider clock, TimeSpan advance, Func<Task<bool>> condition)
+    {
+        clock.Advance(advance);
+        var extra = TimeSpan.Zero;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("condition not reached");
+            }
+
+            await Task.Delay(100);
+            if (extra < TimeSpan.FromSeconds(10))
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(500));
+                extra += TimeSpan.FromMilliseconds(500);
+            }
+        }
     }
 
     private static async Task WriteLockAsync(Restic.Repository.ResticRepository repo, string host, DateTimeOffset time)
