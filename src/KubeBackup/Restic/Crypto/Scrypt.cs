@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -51,8 +52,9 @@ public static class Scrypt
     public static void DeriveKey(ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, ScryptParameters parameters, Span<byte> output) =>
         DeriveKey(password, salt, parameters, output, Environment.ProcessorCount);
 
-    /// <summary>As the public overload, with a cap on how many lanes run at once (1 = sequentially, like Go).</summary>
-    internal static void DeriveKey(ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, ScryptParameters parameters, Span<byte> output, int maxParallelLanes)
+    /// <summary>As the public overload, with a cap on how many lanes run at once (1 = sequentially, like Go) and,
+    /// for tests, a forced V stride (see <see cref="StrideFor"/>).</summary>
+    internal static void DeriveKey(ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, ScryptParameters parameters, Span<byte> output, int maxParallelLanes, int? stride = null)
     {
         parameters.Validate();
         if (output.IsEmpty)
@@ -68,27 +70,28 @@ public static class Scrypt
             // B = PBKDF2-HMAC-SHA256(P, S, 1, p·128·r); then each 128·r-byte lane goes through ROMix independently.
             Rfc2898DeriveBytes.Pbkdf2(password, salt, b, 1, HashAlgorithmName.SHA256);
 
-            int workers = Math.Max(1, Math.Min(p, maxParallelLanes));
+            int workers = Math.Max(1, Math.Min(Math.Min(p, maxParallelLanes), MaxWorkers));
+            int s = Math.Min(stride ?? StrideFor(workers), n);
             if (workers == 1)
             {
-                using var scratch = new Scratch(n, r);
+                using var scratch = new Scratch(n, r, s);
                 for (int lane = 0; lane < p; lane++)
                 {
-                    RoMix(b.AsSpan(lane * laneBytes, laneBytes), n, r, scratch.Span);
+                    RoMix(b.AsSpan(lane * laneBytes, laneBytes), n, r, s, scratch.Span);
                 }
             }
             else
             {
                 // Each worker allocates one V buffer and reuses it for every lane it runs, so memory stays at
-                // workers·128·r·N rather than p·128·r·N.
+                // workers·128·r·N/stride, which the stride keeps at or below one full V.
                 Parallel.For(
                     0,
                     p,
                     new ParallelOptions { MaxDegreeOfParallelism = workers },
-                    () => new Scratch(n, r),
+                    () => new Scratch(n, r, s),
                     (lane, _, scratch) =>
                     {
-                        RoMix(b.AsSpan(lane * laneBytes, laneBytes), n, r, scratch.Span);
+                        RoMix(b.AsSpan(lane * laneBytes, laneBytes), n, r, s, scratch.Span);
                         return scratch;
                     },
                     scratch => scratch.Dispose());
@@ -101,6 +104,18 @@ public static class Scrypt
             CryptographicOperations.ZeroMemory(b);
         }
     }
+
+    /// <summary>More lanes at once than this would need a stride whose recomputation eats the gain.</summary>
+    private const int MaxWorkers = 4;
+
+    /// <summary>
+    /// How sparsely ROMix keeps V when <paramref name="workers"/> lanes run at once: every stride-th block only, the
+    /// others recomputed from the kept one when the second loop asks for them (scrypt's time–memory trade-off). A
+    /// stride of w costs a lane (2.5 + (w−2)/2)·N BlockMix calls instead of 2·N, and keeps w parallel lanes within
+    /// the memory of one full V — what Go's sequential scrypt (restic) needs. With 2 lanes at once that is 1.25× the
+    /// work per lane for half the wall time of a sequential derivation at the same peak memory.
+    /// </summary>
+    internal static int StrideFor(int workers) => workers <= 1 ? 1 : (int)BitOperations.RoundUpToPowerOf2((uint)workers);
 
     /// <summary>Chooses parameters the way restic does on <c>init</c> and <c>key add</c>: r = 8, N the largest power of two
     /// whose memory (128·r·N) stays under <paramref name="maxMemoryBytes"/>, and p raised until one derivation takes
@@ -188,7 +203,6 @@ public static class Scrypt
         return Stopwatch.GetElapsedTime(start);
     }
 
-    /// <summary>One lane's working memory: V (N blocks of 32·r words) followed by the two 32·r-word buffers X and Y.</summary>
     /// <summary>ROMix's V array and two blocks (128·r·(N+2) bytes, 32 MiB with restic's parameters), in native memory:
     /// a managed array that size lands on the large object heap, which only a full collection gives back, so every
     /// repository open would leave tens of megabytes resident for the rest of the run. Freed (and zeroed) at once.</summary>
@@ -197,9 +211,10 @@ public static class Scrypt
         private readonly nuint _words;
         private uint* _memory;
 
-        public Scratch(int n, int r)
+        public Scratch(int n, int r, int stride)
         {
-            _words = checked((nuint)(n + 2) * 32 * (nuint)r);
+            // V keeps N/stride blocks; X and Y, and two more for recomputing a skipped V entry.
+            _words = checked((nuint)(n / stride + 4) * 32 * (nuint)r);
             _memory = (uint*)NativeMemory.Alloc(_words, sizeof(uint));
         }
 
@@ -216,42 +231,84 @@ public static class Scrypt
         }
     }
 
-    /// <summary>ROMix (RFC 7914 §5) on one lane, in place.</summary>
+    /// <summary>ROMix (RFC 7914 §5) on one lane, in place, keeping every <paramref name="stride"/>-th V block.</summary>
     // A hot loop: jitted fully optimized at once. Tiered compilation would run it as slow tier-0 code first, a
     // noticeable share of a short backup.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RoMix(Span<byte> lane, int n, int r, Span<uint> scratch)
+    private static void RoMix(Span<byte> lane, int n, int r, int stride, Span<uint> scratch)
     {
         int blockWords = 32 * r;
-        Span<uint> v = scratch.Slice(0, n * blockWords);
-        Span<uint> x = scratch.Slice(n * blockWords, blockWords);
-        Span<uint> y = scratch.Slice((n + 1) * blockWords, blockWords);
-
-        for (int i = 0; i < 2 * r; i++)
-        {
-            Salsa20Core.ToDiagonal(lane.Slice(i * 64, 64), v.Slice(i * 16, 16));
-        }
-
-        // First loop: V[i] = X; X = BlockMix(X). Writing each BlockMix straight into the next V slot saves a copy.
+        int kept = n / stride;
+        Span<uint> v = scratch.Slice(0, kept * blockWords);
+        Span<uint> x = scratch.Slice(kept * blockWords, blockWords);
+        Span<uint> y = scratch.Slice((kept + 1) * blockWords, blockWords);
         ref uint vRef = ref MemoryMarshal.GetReference(v);
-        for (int i = 0; i < n - 1; i++)
-        {
-            ref uint current = ref Unsafe.Add(ref vRef, (nint)i * blockWords);
-            ref uint next = ref Unsafe.Add(ref current, blockWords);
-            Salsa20Core.BlockMix(ref current, ref current, xorInput: false, ref next, r);
-        }
         ref uint xRef = ref MemoryMarshal.GetReference(x);
         ref uint yRef = ref MemoryMarshal.GetReference(y);
-        Salsa20Core.BlockMix(ref Unsafe.Add(ref vRef, (nint)(n - 1) * blockWords), ref xRef, xorInput: false, ref xRef, r);
+
+        if (stride == 1)
+        {
+            for (int i = 0; i < 2 * r; i++)
+            {
+                Salsa20Core.ToDiagonal(lane.Slice(i * 64, 64), v.Slice(i * 16, 16));
+            }
+
+            // First loop: V[i] = X; X = BlockMix(X). Writing each BlockMix straight into the next V slot saves a copy.
+            for (int i = 0; i < n - 1; i++)
+            {
+                ref uint current = ref Unsafe.Add(ref vRef, (nint)i * blockWords);
+                ref uint next = ref Unsafe.Add(ref current, blockWords);
+                Salsa20Core.BlockMix(ref current, ref current, xorInput: false, ref next, r);
+            }
+            Salsa20Core.BlockMix(ref Unsafe.Add(ref vRef, (nint)(n - 1) * blockWords), ref xRef, xorInput: false, ref xRef, r);
+        }
+        else
+        {
+            for (int i = 0; i < 2 * r; i++)
+            {
+                Salsa20Core.ToDiagonal(lane.Slice(i * 64, 64), x.Slice(i * 16, 16));
+            }
+
+            // First loop with a sparse V: only every stride-th X is kept.
+            for (int i = 0; i < n; i++)
+            {
+                if ((i & (stride - 1)) == 0)
+                {
+                    MemoryMarshal.CreateReadOnlySpan(ref xRef, blockWords).CopyTo(v.Slice((i / stride) * blockWords, blockWords));
+                }
+                Salsa20Core.BlockMix(ref xRef, ref xRef, xorInput: false, ref yRef, r);
+                ref uint swap1 = ref xRef;
+                xRef = ref yRef;
+                yRef = ref swap1;
+            }
+        }
 
         // Second loop: j = Integerify(X) mod N; X = BlockMix(X ⊕ V[j]). Integerify reads the first word of the last
         // 64-byte block, which the diagonal order leaves in place; N ≤ 2^31 so the upper word never matters.
         int last = (2 * r - 1) * 16;
         int mask = n - 1;
+        ref uint t0 = ref Unsafe.Add(ref vRef, (nint)(kept + 2) * blockWords);
+        ref uint t1 = ref Unsafe.Add(ref t0, blockWords);
         for (int i = 0; i < n; i++)
         {
             int j = (int)(Unsafe.Add(ref xRef, last) & (uint)mask);
-            Salsa20Core.BlockMix(ref xRef, ref Unsafe.Add(ref vRef, (nint)j * blockWords), xorInput: true, ref yRef, r);
+            ref uint vj = ref Unsafe.Add(ref vRef, (nint)(j / stride) * blockWords);
+            int missing = j & (stride - 1);
+            if (missing > 0)
+            {
+                // V[j] was not kept: replay the first loop's BlockMix steps from the nearest kept block before it.
+                Salsa20Core.BlockMix(ref vj, ref vj, xorInput: false, ref t0, r);
+                for (int k = 1; k < missing; k++)
+                {
+                    Salsa20Core.BlockMix(ref t0, ref t0, xorInput: false, ref t1, r);
+                    ref uint swapT = ref t0;
+                    t0 = ref t1;
+                    t1 = ref swapT;
+                }
+                vj = ref t0;
+            }
+
+            Salsa20Core.BlockMix(ref xRef, ref vj, xorInput: true, ref yRef, r);
             ref uint swap = ref xRef;
             xRef = ref yRef;
             yRef = ref swap;

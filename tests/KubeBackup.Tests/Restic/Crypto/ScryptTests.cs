@@ -40,7 +40,25 @@ public class ScryptTests
         Scrypt.DeriveKey(password, salt, new ScryptParameters(n, r, p), sequential, maxParallelLanes: 1);
         Assert.Equal(expected, parallel);
         Assert.Equal(expected, sequential);
+
+        // The sparse-V (time–memory trade-off) paths must give the same key, whichever lanes run together.
+        foreach (int stride in new[] { 2, 4 })
+        {
+            byte[] sparse = new byte[length], sparseParallel = new byte[length];
+            Scrypt.DeriveKey(password, salt, new ScryptParameters(n, r, p), sparse, maxParallelLanes: 1, stride);
+            Scrypt.DeriveKey(password, salt, new ScryptParameters(n, r, p), sparseParallel, maxParallelLanes: 4, stride);
+            Assert.Equal(expected, sparse);
+            Assert.Equal(expected, sparseParallel);
+        }
     }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 4)]
+    [InlineData(4, 4)]
+    public void Parallel_lanes_keep_within_one_full_V(int workers, int expectedStride) =>
+        Assert.Equal(expectedStride, Scrypt.StrideFor(workers));
 
     [Theory]
     [InlineData(0, 8, 1)]
