@@ -32,9 +32,28 @@ internal static class Poly1305
         return (r0, r1);
     }
 
-    /// <summary>Computes <c>tag = ((Σ c_i·r^(q−i+1)) mod (2^130 − 5) + s) mod 2^128</c> over <paramref name="message"/>.
+    /// <summary>Computes <c>tag = ((Σ c_i·r^(q−i+1)) mod (2^130 − 5) + s) mod 2^128</c> over <paramref name="message"/>,
+    /// with OpenSSL's vectorised code where it loads (<see cref="NativePoly1305"/>), else with the managed code below.
     /// <paramref name="r"/> may be unclamped; it is clamped here.</summary>
     public static void ComputeTag(ReadOnlySpan<byte> r, ReadOnlySpan<byte> s, ReadOnlySpan<byte> message, Span<byte> tag)
+    {
+        if (r.Length != 16 || s.Length != 16 || tag.Length != 16)
+        {
+            throw new ArgumentException("Poly1305 keys and tags are 16 bytes.");
+        }
+
+        if (NativePoly1305.IsAvailable)
+        {
+            NativePoly1305.ComputeTag(r, s, message, tag);
+        }
+        else
+        {
+            ComputeTagManaged(r, s, message, tag);
+        }
+    }
+
+    /// <summary>The managed computation of <see cref="ComputeTag"/>, whatever the platform offers.</summary>
+    internal static void ComputeTagManaged(ReadOnlySpan<byte> r, ReadOnlySpan<byte> s, ReadOnlySpan<byte> message, Span<byte> tag)
     {
         if (r.Length != 16 || s.Length != 16 || tag.Length != 16)
         {
