@@ -56,7 +56,22 @@ internal sealed class Archiver
     public async Task<BackupResult> RunAsync(IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var targets = NormalizeTargets(_options.Paths);
-        await using var repoLock = await RepositoryLock.AcquireAsync(_repository, exclusive: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        // The lock's second look for a conflicting prune runs while the backup starts; the snapshot waits for it.
+        await using var repoLock = await RepositoryLock.AcquireSharedAsync(_repository, cancellationToken).ConfigureAwait(false);
+        using var lockedCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, repoLock.LostToken);
+        try
+        {
+            return await RunLockedAsync(targets, repoLock, progress, lockedCts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (repoLock.IsLost && !cancellationToken.IsCancellationRequested)
+        {
+            await repoLock.ConfirmAsync(CancellationToken.None).ConfigureAwait(false); // throws RepositoryLockedException
+            throw;
+        }
+    }
+
+    private async Task<BackupResult> RunLockedAsync(List<string> targets, RepositoryLock repoLock, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
         await _repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
         string hostname = _options.Hostname ?? _repository.Options.Hostname;
         var parent = await FindParentAsync(hostname, targets, cancellationToken).ConfigureAwait(false);
@@ -132,6 +147,7 @@ internal sealed class Archiver
         };
         // Cancelling after this point would leave nothing to undo, but a caller that cancelled expects no snapshot.
         cancellationToken.ThrowIfCancellationRequested();
+        await repoLock.ConfirmAsync(cancellationToken).ConfigureAwait(false);
         snapshot = await _repository.SaveSnapshotAsync(snapshot, CancellationToken.None).ConfigureAwait(false);
         if (progress is not null)
         {

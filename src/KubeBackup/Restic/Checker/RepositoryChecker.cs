@@ -112,7 +112,11 @@ internal sealed class RepositoryChecker
             ? null
             // Shared, not exclusive as restic 0.14 takes: check deletes nothing, so backups may go on while it runs;
             // prune and forget take exclusive locks and are kept out.
-            : await RepositoryLock.AcquireAsync(_repository, exclusive: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // The lock's second look for a conflicting prune runs while the check starts; the result waits for it.
+            : await RepositoryLock.AcquireSharedAsync(_repository, cancellationToken).ConfigureAwait(false);
+        var callerToken = cancellationToken;
+        using var lockedCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, repoLock?.LostToken ?? CancellationToken.None);
+        cancellationToken = lockedCts.Token;
         try
         {
             // Snapshots are listed before the index is read, as restic does: a writer stores packs, then their index,
@@ -131,7 +135,18 @@ internal sealed class RepositoryChecker
             }
 
             var affectedSnapshots = await MapDamageAsync(snapshots, cancellationToken).ConfigureAwait(false);
+            if (repoLock is not null)
+            {
+                // A prune that won the race for the lock would show up as damage; no result without the lock.
+                await repoLock.ConfirmAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             return BuildResult(snapshots.Count, affectedSnapshots);
+        }
+        catch (OperationCanceledException) when (repoLock is { IsLost: true } && !callerToken.IsCancellationRequested)
+        {
+            await repoLock.ConfirmAsync(CancellationToken.None).ConfigureAwait(false); // throws RepositoryLockedException
+            throw;
         }
         finally
         {

@@ -31,16 +31,23 @@ public sealed class RepositoryLock : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _refresher;
     private readonly SemaphoreSlim _fileLock = new(1, 1);
+    private readonly CancellationTokenSource _lost = new();
+    private readonly Task _confirmation;
     private ResticId _currentId;
     private bool _released;
 
-    private RepositoryLock(ResticRepository repository, LockDocument document, ResticId id, TimeSpan refreshInterval)
+    private RepositoryLock(ResticRepository repository, LockDocument document, ResticId id, TimeSpan refreshInterval, bool confirmInBackground)
     {
         _repository = repository;
         _document = document;
         _currentId = id;
         _refresher = Task.Run(() => RefreshLoopAsync(refreshInterval));
+        _confirmation = confirmInBackground ? Task.Run(() => ConfirmInBackgroundAsync(id)) : Task.CompletedTask;
     }
+
+    /// <summary>Cancelled when the second look for conflicting locks (see <see cref="AcquireSharedAsync"/>) finds one:
+    /// the work done under the lock must stop; <see cref="ConfirmAsync"/> then throws why.</summary>
+    public CancellationToken LostToken => _lost.Token;
 
     /// <summary>Whether the lock is exclusive.</summary>
     public bool IsExclusive => _document.Exclusive;
@@ -75,7 +82,55 @@ public sealed class RepositoryLock : IAsyncDisposable
         }
     }
 
-    private static async Task<RepositoryLock> TryAcquireOnceAsync(ResticRepository repository, bool exclusive, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes a shared lock and returns as soon as the lock file is written. Restic's protocol looks for conflicting
+    /// locks, writes its own, pauses 200 ms and looks again (two processes may have looked at the same moment); here
+    /// the pause and the second look run in the background while the caller starts work that only reads or adds to
+    /// the repository. Safe because an exclusive locker (prune, forget) does the same pause-and-look before it deletes
+    /// anything and so sees this lock, and because the caller commits nothing before <see cref="ConfirmAsync"/>: a
+    /// backup writes its snapshot after it, so losing the race leaves only unreferenced packs, like an interrupted
+    /// backup. On a conflict <see cref="LostToken"/> is cancelled and <see cref="ConfirmAsync"/> throws
+    /// <see cref="RepositoryLockedException"/>.
+    /// </summary>
+    /// <param name="repository">The repository.</param>
+    /// <param name="cancellationToken">Cancels taking the lock.</param>
+    /// <exception cref="RepositoryLockedException">An exclusive lock is held.</exception>
+    public static async Task<RepositoryLock> AcquireSharedAsync(ResticRepository repository, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        return await TryAcquireOnceAsync(repository, exclusive: false, cancellationToken, confirmInBackground: true).ConfigureAwait(false);
+    }
+
+    /// <summary>Completes when the lock is confirmed (at once for locks taken with <see cref="AcquireAsync"/>); throws
+    /// <see cref="RepositoryLockedException"/> if a conflicting lock appeared while it was being taken.</summary>
+    public Task ConfirmAsync(CancellationToken cancellationToken = default) => _confirmation.WaitAsync(cancellationToken);
+
+    /// <summary>Whether <see cref="LostToken"/> fired; then <see cref="ConfirmAsync"/> throws the reason.</summary>
+    internal bool IsLost => _lost.IsCancellationRequested;
+
+    private async Task ConfirmInBackgroundAsync(ResticId id)
+    {
+        try
+        {
+            await Task.Delay(RecheckDelay, _stop.Token).ConfigureAwait(false);
+            await ThrowOnConflictAsync(_repository, _document.Exclusive, ignore: id, _stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Released before the second look: nothing left to confirm.
+        }
+        catch
+        {
+            await _lost.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>restic's pause between writing a lock file and looking for conflicting locks again.</summary>
+    private static readonly TimeSpan RecheckDelay = TimeSpan.FromMilliseconds(200);
+
+    private static async Task<RepositoryLock> TryAcquireOnceAsync(ResticRepository repository, bool exclusive, CancellationToken cancellationToken,
+        bool confirmInBackground = false)
     {
         await ThrowOnConflictAsync(repository, exclusive, ignore: null, cancellationToken).ConfigureAwait(false);
         var document = new LockDocument
@@ -88,10 +143,16 @@ public sealed class RepositoryLock : IAsyncDisposable
             Uid = Platform.PosixFile.EffectiveUserId,
         };
         var id = await WriteAsync(repository, document, cancellationToken).ConfigureAwait(false);
+        if (confirmInBackground)
+        {
+            repository.Logger.LogDebug("Acquired shared lock {LockId}, confirming in the background", id.ToShortString());
+            return new RepositoryLock(repository, document, id, RefreshInterval, confirmInBackground: true);
+        }
+
         try
         {
             // Two processes may have checked at the same moment; looking again after a pause catches the loser of that race.
-            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            await Task.Delay(RecheckDelay, cancellationToken).ConfigureAwait(false);
             await ThrowOnConflictAsync(repository, exclusive, ignore: id, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -101,7 +162,7 @@ public sealed class RepositoryLock : IAsyncDisposable
         }
 
         repository.Logger.LogDebug("Acquired {Kind} lock {LockId}", exclusive ? "exclusive" : "shared", id.ToShortString());
-        return new RepositoryLock(repository, document, id, RefreshInterval);
+        return new RepositoryLock(repository, document, id, RefreshInterval, confirmInBackground: false);
     }
 
     private static async Task ThrowOnConflictAsync(ResticRepository repository, bool exclusive, ResticId? ignore, CancellationToken cancellationToken)
@@ -264,6 +325,7 @@ public sealed class RepositoryLock : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _refresher.ConfigureAwait(false);
+        await _confirmation.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         await _fileLock.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -279,5 +341,6 @@ public sealed class RepositoryLock : IAsyncDisposable
         }
 
         _stop.Dispose();
+        // _lost stays undisposed: callers may still hold tokens linked to it (it has no timer to release).
     }
 }

@@ -93,7 +93,24 @@ internal sealed class Restorer
     public async Task<RestoreResult> RunAsync(Snapshot snapshot, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(_options.Target);
-        await using var repoLock = await RepositoryLock.AcquireAsync(_repository, exclusive: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        // The lock's second look for a conflicting prune runs while the restore starts; success waits for it.
+        await using var repoLock = await RepositoryLock.AcquireSharedAsync(_repository, cancellationToken).ConfigureAwait(false);
+        using var lockedCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, repoLock.LostToken);
+        try
+        {
+            var result = await RunLockedAsync(snapshot, progress, lockedCts.Token).ConfigureAwait(false);
+            await repoLock.ConfirmAsync(lockedCts.Token).ConfigureAwait(false);
+            return result;
+        }
+        catch (OperationCanceledException) when (repoLock.IsLost && !cancellationToken.IsCancellationRequested)
+        {
+            await repoLock.ConfirmAsync(CancellationToken.None).ConfigureAwait(false); // throws RepositoryLockedException
+            throw;
+        }
+    }
+
+    private async Task<RestoreResult> RunLockedAsync(Snapshot snapshot, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
+    {
         await _repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
         string target = Path.GetFullPath(_options.Target);
         _target = target;
