@@ -113,6 +113,11 @@ internal static class ForgetCommand
 
             await using var repo = await context.OpenAsync(ct);
             bool dry = parse.GetValue(dryRun);
+            // Forget and prune under one exclusive lock, as restic's 'forget --prune' does: the library's operations
+            // run under a lock their repository object holds, so there is one lock file and one confirmation pause.
+            await using var held = parse.GetValue(prune) && !dry
+                ? await KubeBackup.Restic.Locking.RepositoryLock.AcquireAsync(repo, exclusive: true, cancellationToken: ct)
+                : null;
             var explicitIds = parse.GetValue(ids) ?? [];
             if (explicitIds.Length > 0)
             {
@@ -169,7 +174,7 @@ internal static class ForgetCommand
 
     private static async Task<int> PruneAfterForgetAsync(CliContext context, ResticRepository repo, CancellationToken ct)
     {
-        // Forget released its exclusive lock; prune takes its own.
+        // Under the exclusive lock the command took for both.
         var pruned = await repo.PruneAsync(new KubeBackup.Restic.Pruning.PruneOptions(), null, ct);
         context.Info($"prune: deleted {pruned.PacksDeleted} packs, repacked {pruned.PacksRepacked}, freed {Formatting.Bytes(pruned.BytesFreed)}");
         return ExitCodes.Ok;

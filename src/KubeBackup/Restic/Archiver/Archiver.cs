@@ -79,7 +79,7 @@ internal sealed class Archiver
 
         using var linkedCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ct = linkedCts.Token;
-        await using var writer = new BlobWriter(_repository, ct);
+        await using var writer = new BlobWriter(_repository, ct) { IndexGate = repoLock.ConfirmAsync };
         await using var saver = new BlobSaver(_repository, writer, _repository.Options.Parallelism, ct);
         _saver = saver;
         _chunker = new ContentChunker(_repository.Config.ChunkerPolynomial, saver);

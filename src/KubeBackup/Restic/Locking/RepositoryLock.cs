@@ -16,7 +16,9 @@ public sealed record LockInfo(ResticId Id, LockDocument? Document, bool IsStale)
 /// <summary>
 /// A lock held on a repository, restic-style: a lock file under <c>locks/</c>, shared (backup, restore) or exclusive
 /// (prune, forget). While held it is refreshed every 5 minutes by writing a new lock file and deleting the old one, so
-/// that other processes never mistake a long backup for a dead one. Disposing releases it.
+/// that other processes never mistake a long backup for a dead one. Disposing releases it. While a repository object
+/// holds an exclusive lock, its own operations that need one (forget, prune) run under it rather than conflict with it,
+/// so a caller can hold one lock across several of them.
 /// </summary>
 public sealed class RepositoryLock : IAsyncDisposable
 {
@@ -43,6 +45,12 @@ public sealed class RepositoryLock : IAsyncDisposable
         _currentId = id;
         _refresher = Task.Run(() => RefreshLoopAsync(refreshInterval));
         _confirmation = confirmInBackground ? Task.Run(() => ConfirmInBackgroundAsync(id)) : Task.CompletedTask;
+        if (document.Exclusive)
+        {
+            // Operations on this repository object that need an exclusive lock work under this one (forget then
+            // prune, as restic's 'forget --prune' does under one lock) instead of conflicting with it.
+            Interlocked.CompareExchange(ref repository.HeldExclusiveLock, this, null);
+        }
     }
 
     /// <summary>Cancelled when the second look for conflicting locks (see <see cref="AcquireSharedAsync"/>) finds one:
@@ -62,8 +70,15 @@ public sealed class RepositoryLock : IAsyncDisposable
     /// <param name="exclusive">Exclusive (for operations that delete) or shared.</param>
     /// <param name="retryFor">How long to keep retrying while the repository is locked (restic's <c>--retry-lock</c>); zero fails at once.</param>
     /// <param name="cancellationToken">Cancels waiting.</param>
-    public static async Task<RepositoryLock> AcquireAsync(ResticRepository repository, bool exclusive, TimeSpan retryFor = default,
-        CancellationToken cancellationToken = default)
+    public static Task<RepositoryLock> AcquireAsync(ResticRepository repository, bool exclusive, TimeSpan retryFor = default,
+        CancellationToken cancellationToken = default) =>
+        AcquireAsync(repository, exclusive, retryFor, confirmInBackground: false, cancellationToken);
+
+    /// <summary>As the public overload; with <paramref name="confirmInBackground"/> it returns once the lock file is
+    /// written and confirms as <see cref="AcquireSharedAsync"/> describes (for an exclusive lock: the caller reads
+    /// while it confirms and deletes nothing before <see cref="ConfirmAsync"/>).</summary>
+    internal static async Task<RepositoryLock> AcquireAsync(ResticRepository repository, bool exclusive, TimeSpan retryFor,
+        bool confirmInBackground, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(repository);
         var deadline = DateTimeOffset.UtcNow + retryFor;
@@ -72,7 +87,7 @@ public sealed class RepositoryLock : IAsyncDisposable
         {
             try
             {
-                return await TryAcquireOnceAsync(repository, exclusive, cancellationToken).ConfigureAwait(false);
+                return await TryAcquireOnceAsync(repository, exclusive, cancellationToken, confirmInBackground).ConfigureAwait(false);
             }
             catch (RepositoryLockedException) when (DateTimeOffset.UtcNow + delay < deadline)
             {
@@ -88,8 +103,8 @@ public sealed class RepositoryLock : IAsyncDisposable
     /// the pause and the second look run in the background while the caller starts work that only reads or adds to
     /// the repository. Safe because an exclusive locker (prune, forget) does the same pause-and-look before it deletes
     /// anything and so sees this lock, and because the caller commits nothing before <see cref="ConfirmAsync"/>: a
-    /// backup writes its snapshot after it, so losing the race leaves only unreferenced packs, like an interrupted
-    /// backup. On a conflict <see cref="LostToken"/> is cancelled and <see cref="ConfirmAsync"/> throws
+    /// backup writes no index file and no snapshot before it, so losing the race leaves only unreferenced packs, like
+    /// an interrupted backup. On a conflict <see cref="LostToken"/> is cancelled and <see cref="ConfirmAsync"/> throws
     /// <see cref="RepositoryLockedException"/>.
     /// </summary>
     /// <param name="repository">The repository.</param>
@@ -101,7 +116,7 @@ public sealed class RepositoryLock : IAsyncDisposable
         return await TryAcquireOnceAsync(repository, exclusive: false, cancellationToken, confirmInBackground: true).ConfigureAwait(false);
     }
 
-    /// <summary>Completes when the lock is confirmed (at once for locks taken with <see cref="AcquireAsync"/>); throws
+    /// <summary>Completes when the lock is confirmed (at once for locks taken with <see cref="AcquireAsync(ResticRepository, bool, TimeSpan, CancellationToken)"/>); throws
     /// <see cref="RepositoryLockedException"/> if a conflicting lock appeared while it was being taken.</summary>
     public Task ConfirmAsync(CancellationToken cancellationToken = default) => _confirmation.WaitAsync(cancellationToken);
 
@@ -126,6 +141,23 @@ public sealed class RepositoryLock : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// For operations that need an exclusive lock: the one this repository object already holds (taken by the caller
+    /// around several operations; nothing to release, so <c>Owned</c> is null), or a new one confirming in the
+    /// background (also returned as <c>Owned</c>, for the operation to dispose).
+    /// </summary>
+    internal static async Task<(RepositoryLock Lock, RepositoryLock? Owned)> AcquireExclusiveForOperationAsync(ResticRepository repository,
+        TimeSpan retryFor, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref repository.HeldExclusiveLock) is { } held)
+        {
+            return (held, null);
+        }
+
+        var taken = await AcquireAsync(repository, exclusive: true, retryFor, confirmInBackground: true, cancellationToken).ConfigureAwait(false);
+        return (taken, taken);
+    }
+
     /// <summary>restic's pause between writing a lock file and looking for conflicting locks again.</summary>
     private static readonly TimeSpan RecheckDelay = TimeSpan.FromMilliseconds(200);
 
@@ -145,7 +177,7 @@ public sealed class RepositoryLock : IAsyncDisposable
         var id = await WriteAsync(repository, document, cancellationToken).ConfigureAwait(false);
         if (confirmInBackground)
         {
-            repository.Logger.LogDebug("Acquired shared lock {LockId}, confirming in the background", id.ToShortString());
+            repository.Logger.LogDebug("Acquired {Kind} lock {LockId}, confirming in the background", exclusive ? "exclusive" : "shared", id.ToShortString());
             return new RepositoryLock(repository, document, id, RefreshInterval, confirmInBackground: true);
         }
 
@@ -323,6 +355,7 @@ public sealed class RepositoryLock : IAsyncDisposable
     /// <summary>Releases the lock (removes its file).</summary>
     public async ValueTask DisposeAsync()
     {
+        Interlocked.CompareExchange(ref _repository.HeldExclusiveLock, null, this);
         await _stop.CancelAsync().ConfigureAwait(false);
         await _refresher.ConfigureAwait(false);
         await _confirmation.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);

@@ -50,7 +50,23 @@ internal sealed class Pruner
     public async Task<PruneResult> RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        await using var repoLock = await RepositoryLock.AcquireAsync(_repository, exclusive: true, _options.RetryLock, cancellationToken).ConfigureAwait(false);
+        // Planning only reads, so it runs while the lock is confirmed; nothing is deleted or written before that.
+        var (repoLock, owned) = await RepositoryLock.AcquireExclusiveForOperationAsync(_repository, _options.RetryLock, cancellationToken).ConfigureAwait(false);
+        await using var ownedLock = owned;
+        using var lockedCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, repoLock.LostToken);
+        try
+        {
+            return await RunLockedAsync(repoLock, clock, lockedCts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (repoLock.IsLost && !cancellationToken.IsCancellationRequested)
+        {
+            await repoLock.ConfirmAsync(CancellationToken.None).ConfigureAwait(false); // throws RepositoryLockedException
+            throw;
+        }
+    }
+
+    private async Task<PruneResult> RunLockedAsync(RepositoryLock repoLock, Stopwatch clock, CancellationToken cancellationToken)
+    {
         // Start from what is on storage now, not from what this process saw earlier.
         _repository.Index.Clear();
 
@@ -196,6 +212,7 @@ internal sealed class Pruner
         }
 
         // 6. Execute, in the order that keeps the repository valid at every step.
+        await repoLock.ConfirmAsync(cancellationToken).ConfigureAwait(false);
         foreach (var id in unreferenced)
         {
             // Nothing names these packs (an interrupted backup left them); with the exclusive lock no backup is running.

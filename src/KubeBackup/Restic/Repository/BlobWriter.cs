@@ -210,8 +210,18 @@ internal sealed class BlobWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>Awaited before every index file is written. A backup whose lock is still being confirmed (see
+    /// <see cref="Locking.RepositoryLock.AcquireSharedAsync"/>) may upload packs, which a prune that won the race
+    /// deletes as unreferenced leftovers, but must not write an index naming them.</summary>
+    internal Func<CancellationToken, Task>? IndexGate { get; set; }
+
     private async Task WriteIndexAsync(CancellationToken cancellationToken)
     {
+        if (IndexGate is { } gate)
+        {
+            await gate(cancellationToken).ConfigureAwait(false);
+        }
+
         await _indexWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -29,13 +29,15 @@ public sealed partial class ResticRepository
         options ??= new ForgetOptions();
         policy.Validate(options.Compatibility);
 
-        await using var repoLock = await RepositoryLock.AcquireAsync(this, exclusive: true, options.RetryLock, cancellationToken).ConfigureAwait(false);
+        var (repoLock, owned) = await RepositoryLock.AcquireExclusiveForOperationAsync(this, options.RetryLock, cancellationToken).ConfigureAwait(false);
+        await using var ownedLock = owned;
         var snapshots = await ListSnapshotsAsync(cancellationToken).ConfigureAwait(false);
         var selected = snapshots.Where(options.Filter.Matches).OrderBy(s => s.Id).ToList();
         var decisions = SnapshotRetention.Evaluate(selected, policy, options);
         var remove = decisions.Remove.ToList();
         if (!options.DryRun)
         {
+            await repoLock.ConfirmAsync(cancellationToken).ConfigureAwait(false);
             await RemoveSnapshotFilesAsync(remove, cancellationToken).ConfigureAwait(false);
         }
 
@@ -51,7 +53,8 @@ public sealed partial class ResticRepository
     public async Task<ForgetResult> ForgetSnapshotsAsync(IEnumerable<ResticId> ids, bool dryRun, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        await using var repoLock = await RepositoryLock.AcquireAsync(this, exclusive: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var (repoLock, owned) = await RepositoryLock.AcquireExclusiveForOperationAsync(this, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        await using var ownedLock = owned;
         var snapshots = new List<Snapshot>();
         foreach (var id in ids.Distinct())
         {
@@ -60,6 +63,7 @@ public sealed partial class ResticRepository
 
         if (!dryRun)
         {
+            await repoLock.ConfirmAsync(cancellationToken).ConfigureAwait(false);
             await RemoveSnapshotFilesAsync(snapshots, cancellationToken).ConfigureAwait(false);
         }
 

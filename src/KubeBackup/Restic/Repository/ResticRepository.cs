@@ -49,6 +49,10 @@ public sealed partial class ResticRepository : IAsyncDisposable
     /// <summary>The merged index; filled by <see cref="LoadIndexAsync"/>.</summary>
     internal MasterIndex Index { get; } = new();
 
+    /// <summary>The exclusive lock this object holds, if any; exclusive operations run under it (see
+    /// <see cref="Locking.RepositoryLock.AcquireExclusiveForOperationAsync"/>).</summary>
+    internal Locking.RepositoryLock? HeldExclusiveLock;
+
     internal CryptoKey Key { get; }
 
     internal ILogger Logger => _logger;

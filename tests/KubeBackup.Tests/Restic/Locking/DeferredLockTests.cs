@@ -64,6 +64,8 @@ public class DeferredLockTests
 
         await Assert.ThrowsAsync<RepositoryLockedException>(() => repo.BackupAsync(options, null, CancellationToken.None));
         Assert.Empty(await repo.ListSnapshotsAsync());
+        // Packs may have been uploaded (the winner's prune removes them as leftovers), but no index may name them.
+        Assert.Empty(Directory.GetFiles(Path.Combine(repoPath, "index")));
         Assert.Single(await RepositoryLock.ListAsync(repo)); // only the other side's lock is left
     }
 
@@ -95,9 +97,75 @@ public class DeferredLockTests
         }
     }
 
+    [Fact]
+    public async Task A_prune_that_loses_the_race_to_a_backup_deletes_nothing()
+    {
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        Directory.CreateDirectory(source);
+        var repoPath = dir.Combine("repo");
+        await using (var plain = await TestRepository.InitAsync(repoPath))
+        {
+            var options = new BackupOptions();
+            options.Paths.Add(source);
+            for (int i = 0; i < 3; i++)
+            {
+                File.WriteAllBytes(Path.Combine(source, $"f{i}"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(200_000));
+                await plain.BackupAsync(options, null, CancellationToken.None);
+            }
+
+            await plain.ForgetAsync(new KubeBackup.Retention.RetentionPolicy { Last = 1 });
+        }
+
+        string[] Files() => [.. Directory.GetFiles(repoPath, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/locks/")).Order()];
+        var before = Files();
+        await using (var repo = await OpenRacedAsync(repoPath, otherExclusive: false))
+        {
+            await Assert.ThrowsAsync<RepositoryLockedException>(() => repo.PruneAsync());
+        }
+
+        Assert.Equal(before, Files());
+        var check = await new ResticCli(repoPath, TestRepository.Password).RunAsync("check", "--no-lock");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+    }
+
+    [Fact]
+    public async Task Forget_and_prune_run_under_an_exclusive_lock_their_repository_object_holds()
+    {
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        Directory.CreateDirectory(source);
+        var repoPath = dir.Combine("repo");
+        await using var repo = await TestRepository.InitAsync(repoPath);
+        var options = new BackupOptions();
+        options.Paths.Add(source);
+        for (int i = 0; i < 3; i++)
+        {
+            File.WriteAllBytes(Path.Combine(source, $"f{i}"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(200_000));
+            await repo.BackupAsync(options, null, CancellationToken.None);
+        }
+
+        await using (var held = await RepositoryLock.AcquireAsync(repo, exclusive: true))
+        {
+            var forgotten = await repo.ForgetAsync(new KubeBackup.Retention.RetentionPolicy { Last = 1 });
+            Assert.Equal(2, forgotten.Removed.Count);
+            var pruned = await repo.PruneAsync();
+            Assert.True(pruned.BytesFreed > 0);
+            Assert.Equal(held.Id, Assert.Single(await RepositoryLock.ListAsync(repo)).Id);
+
+            // Another repository object (another process, in effect) is still kept out.
+            await using var other = await TestRepository.OpenAsync(repoPath);
+            await Assert.ThrowsAsync<RepositoryLockedException>(() => other.PruneAsync());
+        }
+
+        Assert.Empty(await RepositoryLock.ListAsync(repo));
+        var check = await new ResticCli(repoPath, TestRepository.Password).RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+    }
+
     /// <summary>Opens the repository through a backend that, while our first lock file is being saved, saves an
     /// exclusive lock of another host: what a prune elsewhere does when both look at the same moment.</summary>
-    private static async Task<ResticRepository> OpenRacedAsync(string repoPath)
+    private static async Task<ResticRepository> OpenRacedAsync(string repoPath, bool otherExclusive = true)
     {
         var backend = new HookBackend(new LocalBackend(repoPath));
         ResticRepository? repo = null;
@@ -109,8 +177,8 @@ public class DeferredLockTests
                 var other = new LockDocument
                 {
                     Time = GoTime.Now(),
-                    Exclusive = true,
-                    Hostname = "prune-elsewhere",
+                    Exclusive = otherExclusive,
+                    Hostname = "elsewhere",
                     Username = "other",
                     Pid = 1,
                 };
