@@ -246,6 +246,15 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "lsetxattr", SetLastError = true)]
     internal static partial int LSetXAttr(byte* path, byte* name, byte* value, nuint size, int flags);
 
+    [LibraryImport(Library, EntryPoint = "fsetxattr", SetLastError = true)]
+    internal static partial int FSetXAttr(SafeFileHandle fd, byte* name, byte* value, nuint size, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fchown", SetLastError = true)]
+    internal static partial int FChOwn(SafeFileHandle fd, uint uid, uint gid);
+
+    [LibraryImport(Library, EntryPoint = "futimens", SetLastError = true)]
+    internal static partial int FUTimens(SafeFileHandle fd, Timespec* times);
+
     // The *_r lookups return an errno value directly (not through errno) and set *result to null when not found.
     [LibraryImport(Library, EntryPoint = "getpwuid_r")]
     internal static partial int GetPwUidR(uint uid, Passwd* pwd, byte* buffer, nuint size, Passwd** result);

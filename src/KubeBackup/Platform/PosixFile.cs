@@ -95,6 +95,58 @@ internal static class PosixFile
         }
     }
 
+    /// <summary><c>fchmod</c> with raw permission bits (the low 12, setuid/setgid/sticky included).</summary>
+    public static void SetPermissions(SafeFileHandle file, uint permissions)
+    {
+        if (FChMod(file, permissions & 0xFFF) != 0)
+        {
+            throw new PosixException("fchmod", PosixNames.LastErrno());
+        }
+    }
+
+    /// <summary><c>fchown</c> of an open file. The kernel clears setuid/setgid: set permissions afterwards.</summary>
+    public static void SetOwner(SafeFileHandle file, uint uid, uint gid)
+    {
+        if (FChOwn(file, uid, gid) != 0)
+        {
+            throw new PosixException("fchown", PosixNames.LastErrno());
+        }
+    }
+
+    /// <summary><c>futimens</c>: access and modification times of an open file, with nanoseconds.</summary>
+    public static unsafe void SetTimes(SafeFileHandle file, TimeSpec accessTime, TimeSpec modifyTime)
+    {
+        var times = stackalloc Timespec[2];
+        times[0] = new Timespec { Seconds = accessTime.Seconds, Nanoseconds = accessTime.Nanoseconds };
+        times[1] = new Timespec { Seconds = modifyTime.Seconds, Nanoseconds = modifyTime.Nanoseconds };
+        if (FUTimens(file, times) != 0)
+        {
+            throw new PosixException("futimens", PosixNames.LastErrno());
+        }
+    }
+
+    /// <summary><c>fsetxattr</c> of an open file. An empty name or one containing NUL fails with <c>EINVAL</c>.</summary>
+    public static unsafe void SetExtendedAttribute(SafeFileHandle file, string attributeName, ReadOnlySpan<byte> value)
+    {
+        ArgumentNullException.ThrowIfNull(attributeName);
+        if (attributeName.Length == 0 || attributeName.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new PosixException("fsetxattr", EINVAL);
+        }
+
+        byte[] name = System.Text.Encoding.UTF8.GetBytes(attributeName + "\0");
+        fixed (byte* a = name)
+        fixed (byte* v = value)
+        {
+            // A non-null pointer even for an empty value: an empty attribute is valid and different from none.
+            byte one = 0;
+            if (FSetXAttr(file, a, v == null ? &one : v, (nuint)value.Length, 0) != 0)
+            {
+                throw new PosixException("fsetxattr", PosixNames.LastErrno());
+            }
+        }
+    }
+
     /// <summary><c>lstat</c> of a path (raw bytes).</summary>
     public static unsafe FileStatus LStat(ReadOnlySpan<byte> path)
     {

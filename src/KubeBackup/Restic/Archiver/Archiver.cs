@@ -82,7 +82,7 @@ internal sealed class Archiver
         await using var writer = new BlobWriter(_repository, ct) { IndexGate = repoLock.ConfirmAsync };
         await using var saver = new BlobSaver(_repository, writer, _repository.Options.Parallelism, ct);
         _saver = saver;
-        _chunker = new ContentChunker(_repository.Config.ChunkerPolynomial, saver);
+        _chunker = new ContentChunker(_repository.Config.ChunkerPolynomial, saver, maxLargeSources: Math.Max(2, _repository.Options.Parallelism));
         int readers = _options.ReadConcurrency ?? Math.Max(2, _repository.Options.Parallelism * 2);
         _fileJobs = Channel.CreateBounded<FileJob>(new BoundedChannelOptions(readers * 4) { SingleWriter = true });
         var fileWorkers = Enumerable.Range(0, readers).Select(_ => Task.Run(() => FileWorkerAsync(ct), CancellationToken.None)).ToArray();

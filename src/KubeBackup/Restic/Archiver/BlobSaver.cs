@@ -1,4 +1,5 @@
 using System.Buffers;
+using KubeBackup.Restic.Chunking;
 using System.Threading.Channels;
 using KubeBackup.Restic.Model;
 using KubeBackup.Restic.Repository;
@@ -23,8 +24,12 @@ internal sealed class BlobSaver : IAsyncDisposable
 
     private readonly record struct Job(BlobType Type, ResticId Id, byte[] Buffer, int Length);
 
-    /// <summary>The largest buffer <see cref="Buffers"/> keeps: a sealed blob of the chunker's largest chunk.</summary>
-    private const int MaxPooledLength = 16 << 20;
+    /// <summary>The largest buffer <see cref="Buffers"/> keeps: the chunker's largest chunk (tree blobs may be larger;
+    /// those are allocated and dropped).</summary>
+    private const int MaxPooledLength = ContentDefinedChunker.MaxSize;
+
+    /// <summary>A sealed blob of the chunker's largest chunk.</summary>
+    private static readonly int MaxSealedBuffer = ResticRepository.MaxSealedLength(ContentDefinedChunker.MaxSize);
 
     public BlobSaver(ResticRepository repository, BlobWriter writer, int workers, CancellationToken cancellationToken)
     {
@@ -89,9 +94,12 @@ internal sealed class BlobSaver : IAsyncDisposable
 
     private async Task WorkAsync()
     {
+        // Each worker seals into a buffer of its own, sized to the largest sealed blob it has met (the writer copies
+        // the blob into its pack before AddAsync returns, so the buffer is free again at once). Pooled sealed buffers
+        // would be rounded up to powers of two: a 2 MiB chunk's sealed blob needs 2 MiB + 32 bytes, a 4 MiB array.
+        byte[] sealedBuffer = [];
         await foreach (var job in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            byte[]? sealedBuffer = null;
             try
             {
                 if (_stop.IsCancellationRequested)
@@ -99,7 +107,13 @@ internal sealed class BlobSaver : IAsyncDisposable
                     continue;
                 }
 
-                sealedBuffer = Buffers.Rent(ResticRepository.MaxSealedLength(job.Length));
+                int need = ResticRepository.MaxSealedLength(job.Length);
+                if (sealedBuffer.Length < need)
+                {
+                    // A quarter more than asked for, so a run of slowly growing chunks does not reallocate each time.
+                    sealedBuffer = GC.AllocateUninitializedArray<byte>(Math.Max(need, Math.Min(need + (need / 4), MaxSealedBuffer)));
+                }
+
                 int n = _repository.SealBlob(job.Type, job.Buffer.AsSpan(0, job.Length), sealedBuffer, out uint ulen);
                 await _writer.AddAsync(job.Type, job.Id, sealedBuffer.AsMemory(0, n), ulen, job.Length).ConfigureAwait(false);
             }
@@ -113,10 +127,6 @@ internal sealed class BlobSaver : IAsyncDisposable
             finally
             {
                 Buffers.Return(job.Buffer);
-                if (sealedBuffer is not null)
-                {
-                    Buffers.Return(sealedBuffer);
-                }
             }
         }
     }

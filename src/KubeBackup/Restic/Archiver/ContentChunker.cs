@@ -7,9 +7,11 @@ namespace KubeBackup.Restic.Archiver;
 
 /// <summary>
 /// Reads a file or stream, cuts it into content-defined chunks, hashes each chunk and queues the new ones for saving.
-/// One read buffer per reader is enough: at most one chunk is incomplete at any time, and it never exceeds the
-/// chunker's MaxSize, so the buffer never needs more than that. A source known to be smaller gets a buffer of its size:
-/// most files are small, and a reader then holds kilobytes instead of megabytes. Buffers come from the saver's pool.
+/// Reads go straight into the buffer of the chunk being formed; at a cut the completed buffer is handed to the saver
+/// as it is (no copy) and only the bytes read past the cut move to the next chunk's buffer. A buffer starts at the
+/// size still expected (most files are small, and a reader then holds kilobytes) or at <see cref="StartCapacity"/>, and
+/// doubles when a chunk outgrows it, up to the chunker's MaxSize, where it always cuts. Buffers come from the saver's
+/// pool, so what is in flight is a chunk-sized buffer per reader plus the saver's queue.
 /// </summary>
 internal sealed class ContentChunker
 {
@@ -18,14 +20,24 @@ internal sealed class ContentChunker
     private const int ReadBlock = 1 << 20;
     private const int MaxBufferSize = ContentDefinedChunker.MaxSize;
 
+    /// <summary>The first buffer for a chunk of a large or unknown-size source: chunks average MinSize + 1 MiB and
+    /// about one in five is longer than this, which then costs one doubling (a copy of what was read).</summary>
+    private const int StartCapacity = 2 << 20;
+
     private readonly ChunkerPolynomial _polynomial;
     private readonly BlobSaver _saver;
     private readonly ConcurrentBag<ContentDefinedChunker> _chunkers = [];
 
-    public ContentChunker(ChunkerPolynomial polynomial, BlobSaver saver)
+    // Sources that need megabyte buffers (large or of unknown size) are read by at most this many readers at once;
+    // small files, where overlapping reads hide the latency of a cold disk, are not limited. A large file keeps the
+    // savers busy on its own, so more of them at once only adds buffers.
+    private readonly SemaphoreSlim _largeSources;
+
+    public ContentChunker(ChunkerPolynomial polynomial, BlobSaver saver, int maxLargeSources = 2)
     {
         _polynomial = polynomial;
         _saver = saver;
+        _largeSources = new SemaphoreSlim(Math.Max(1, maxLargeSources));
     }
 
     /// <summary>What reading one source gave.</summary>
@@ -40,39 +52,50 @@ internal sealed class ContentChunker
     /// source that turns out longer is still read to its end.</param>
     public async Task<Result> ChunkAsync(Func<Memory<byte>, CancellationToken, ValueTask<int>> read, IProgress<long>? bytesRead, CancellationToken cancellationToken, long expectedLength = -1)
     {
+        bool large = expectedLength is < 0 or >= StartCapacity;
+        if (large)
+        {
+            await _largeSources.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await ChunkSourceAsync(read, bytesRead, expectedLength, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (large)
+            {
+                _largeSources.Release();
+            }
+        }
+    }
+
+    private async Task<Result> ChunkSourceAsync(Func<Memory<byte>, CancellationToken, ValueTask<int>> read, IProgress<long>? bytesRead, long expectedLength,
+        CancellationToken cancellationToken)
+    {
         var pool = _saver.Buffers;
-        // One byte more than expected, so that reading the end (a read returning 0) needs no bigger buffer.
-        var buffer = pool.Rent(expectedLength is >= 0 and < MaxBufferSize ? (int)expectedLength + 1 : MaxBufferSize);
+        byte[]? buffer = pool.Rent(CapacityFor(expectedLength, 0));
         var chunker = _chunkers.TryTake(out var c) ? c : new ContentDefinedChunker(_polynomial);
         chunker.Reset();
         var content = new List<ResticId>();
         long total = 0, newBytes = 0;
         int newBlobs = 0;
-        int start = 0, scanned = 0, filled = 0;
+        int scanned = 0, filled = 0;
         try
         {
             while (true)
             {
                 int capacity = Math.Min(buffer.Length, MaxBufferSize);
-                if (capacity - filled < ReadBlock && start > 0)
-                {
-                    // Slide the incomplete chunk to the front to make room for the next block.
-                    buffer.AsSpan(start, filled - start).CopyTo(buffer);
-                    filled -= start;
-                    scanned -= start;
-                    start = 0;
-                }
-
                 if (filled == capacity)
                 {
-                    // A full buffer holds one incomplete chunk, which is shorter than MaxSize (the chunker cuts there):
-                    // only a buffer sized for a smaller source can be full, and it grows to the largest size once.
+                    // A full buffer holds one incomplete chunk, shorter than MaxSize (the chunker cuts there): grow it.
                     if (capacity >= MaxBufferSize)
                     {
                         throw new InvalidOperationException("The chunker did not cut a chunk at its maximum size.");
                     }
 
-                    var larger = pool.Rent(MaxBufferSize);
+                    var larger = pool.Rent(Math.Min(capacity * 2, MaxBufferSize));
                     buffer.AsSpan(0, filled).CopyTo(larger);
                     pool.Return(buffer);
                     buffer = larger;
@@ -82,9 +105,11 @@ internal sealed class ContentChunker
                 int n = await read(buffer.AsMemory(filled, Math.Min(ReadBlock, capacity - filled)), cancellationToken).ConfigureAwait(false);
                 if (n == 0)
                 {
-                    if (filled > start)
+                    if (filled > 0)
                     {
-                        await EmitAsync(start, filled).ConfigureAwait(false);
+                        var last = buffer;
+                        buffer = null;
+                        await EmitAsync(last, filled).ConfigureAwait(false);
                     }
 
                     break;
@@ -102,29 +127,51 @@ internal sealed class ContentChunker
                         break;
                     }
 
-                    scanned += cut;
-                    await EmitAsync(start, scanned).ConfigureAwait(false);
-                    start = scanned;
+                    // The chunk is buffer[0, end); what was read past it starts the next chunk in a buffer of its own.
+                    int end = scanned + cut;
+                    int tail = filled - end;
+                    long stillExpected = expectedLength >= 0 ? Math.Max(0, expectedLength - (total - tail)) : -1;
+                    var next = pool.Rent(CapacityFor(stillExpected, tail));
+                    buffer.AsSpan(end, tail).CopyTo(next);
+                    var done = buffer;
+                    buffer = next;
+                    filled = tail;
+                    scanned = 0;
+                    await EmitAsync(done, end).ConfigureAwait(false);
                 }
             }
         }
         finally
         {
-            pool.Return(buffer);
+            if (buffer is not null)
+            {
+                pool.Return(buffer);
+            }
+
             _chunkers.Add(chunker);
         }
 
         return new Result(content, total, newBytes, newBlobs);
 
-        async ValueTask EmitAsync(int from, int to)
+        // Takes ownership of the buffer: the saver keeps it until the blob is sealed, or returns it at once.
+        async ValueTask EmitAsync(byte[] chunk, int length)
         {
-            var id = ResticId.Hash(buffer.AsSpan(from, to - from));
+            var id = ResticId.Hash(chunk.AsSpan(0, length));
             content.Add(id);
-            if (await _saver.SaveCopyAsync(BlobType.Data, id, buffer.AsSpan(from, to - from)).ConfigureAwait(false))
+            if (await _saver.SaveAsync(BlobType.Data, id, chunk, length).ConfigureAwait(false))
             {
-                newBytes += to - from;
+                newBytes += length;
                 newBlobs++;
             }
         }
+    }
+
+    /// <summary>A buffer size for a chunk that starts with <paramref name="tail"/> bytes already read, when
+    /// <paramref name="expected"/> more bytes (the tail included) are expected, or an unknown number (−1). One byte more
+    /// than expected, so that reading the end (a read returning 0) needs no bigger buffer.</summary>
+    private static int CapacityFor(long expected, int tail)
+    {
+        long want = expected >= 0 ? Math.Min(expected + 1, StartCapacity) : StartCapacity;
+        return (int)Math.Min(Math.Max(want, tail + 1), MaxBufferSize);
     }
 }

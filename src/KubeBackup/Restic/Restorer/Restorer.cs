@@ -76,6 +76,11 @@ internal sealed class Restorer
         public string Path { get; } = path;
         public SafeFileHandle Handle { get; } = handle;
         public volatile bool Failed;
+
+        /// <summary>Whether the blob that ends at <see cref="Size"/> was written; if so the file already has its
+        /// length and needs no truncate (a sparse restore leaves a zero tail as a hole, which does need one).</summary>
+        public volatile bool TailWritten;
+
         public bool CompleteOne() => Interlocked.Decrement(ref _remaining) == 0;
     }
 
@@ -352,6 +357,10 @@ internal sealed class Restorer
                     if (!_options.Sparse || data.IndexOfAnyExcept((byte)0) >= 0)
                     {
                         RandomAccess.Write(file.Handle, data, job.Offset);
+                        if (job.Offset + length == file.Size)
+                        {
+                            file.TailWritten = true;
+                        }
                     }
 
                     Interlocked.Add(ref _bytes, length);
@@ -384,17 +393,19 @@ internal sealed class Restorer
         {
             if (!file.Failed)
             {
-                PosixFile.SetLength(file.Handle, file.Size);
-            }
+                if (!file.TailWritten && file.Size > 0)
+                {
+                    PosixFile.SetLength(file.Handle, file.Size);
+                }
 
-            file.Handle.Dispose();
-            if (!file.Failed)
-            {
-                ApplyMetadata(file.Dir.Handle, file.Node, isSymlink: false);
+                // Through the open descriptor: no name lookups, and nothing can have replaced the file at its name.
+                ApplyFileMetadata(file.Handle, file.Node);
+                file.Handle.Dispose();
                 Interlocked.Increment(ref _files);
             }
             else
             {
+                file.Handle.Dispose();
                 // A file that could not be restored whole is removed: half a file would pass for the real thing.
                 file.Dir.Handle.Remove(file.Name, directory: false);
             }
@@ -408,6 +419,35 @@ internal sealed class Restorer
             file.Handle.Dispose();
             file.Dir.Release();
         }
+    }
+
+    /// <summary>As <see cref="ApplyMetadata"/>, for a regular file still open: fchown, fchmod, fsetxattr, futimens.</summary>
+    private void ApplyFileMetadata(SafeFileHandle handle, Node node)
+    {
+        // Owner first: chown clears setuid/setgid bits, so the mode must come after it.
+        if (_restoreOwner)
+        {
+            PosixFile.SetOwner(handle, node.Uid, node.Gid);
+        }
+
+        PosixFile.SetPermissions(handle, NodeFactory.PosixPermissions(node.Mode));
+        if (node.ExtendedAttributes is { } xattrs)
+        {
+            foreach (var a in xattrs)
+            {
+                try
+                {
+                    PosixFile.SetExtendedAttribute(handle, a.Name, a.Value);
+                }
+                catch (PosixException ex)
+                {
+                    _repository.Logger.LogDebug("Extended attribute {Name} of {Node} not restored: {Message}", a.Name, node.DisplayName, ex.Message);
+                }
+            }
+        }
+
+        // Last: every write and attribute change before this one moves the times.
+        PosixFile.SetTimes(handle, ToTimeSpec(node.AccessTime), ToTimeSpec(node.ModTime));
     }
 
     private void ApplyMetadata(DirectoryHandle dir, Node node, bool isSymlink)
