@@ -35,6 +35,12 @@ internal sealed class Archiver
     private Channel<FileJob> _fileJobs = null!;
     private int _targetsArchived;
 
+    // Folders are walked by several tasks at once when a slot is free (never waiting for one, so a walk that holds a
+    // slot can always finish): stat, listxattr, readdir and loading the parent's trees are latency, not CPU, and a
+    // walk of one task at a time left most of an unchanged backup's time waiting.
+    private SemaphoreSlim _walkSlots = null!;
+    private readonly List<Task> _walkers = [];
+
     private sealed class Counters
     {
         public long FilesNew, FilesChanged, FilesUnmodified, DirsNew, DirsChanged, DirsUnmodified, BytesRead, Directories;
@@ -84,9 +90,11 @@ internal sealed class Archiver
         _saver = saver;
         _chunker = new ContentChunker(_repository.Config.ChunkerPolynomial, saver, maxLargeSources: Math.Max(2, _repository.Options.Parallelism));
         int readers = _options.ReadConcurrency ?? Math.Max(2, _repository.Options.Parallelism * 2);
-        _fileJobs = Channel.CreateBounded<FileJob>(new BoundedChannelOptions(readers * 4) { SingleWriter = true });
+        _fileJobs = Channel.CreateBounded<FileJob>(new BoundedChannelOptions(readers * 4) { SingleWriter = false });
+        _walkSlots = new SemaphoreSlim(Math.Max(2, _repository.Options.Parallelism));
         var fileWorkers = Enumerable.Range(0, readers).Select(_ => Task.Run(() => FileWorkerAsync(ct), CancellationToken.None)).ToArray();
-        var scan = Task.Run(() => Scan(targets, ct), CancellationToken.None);
+        // The scan only feeds the progress totals (a second stat of every entry); without a listener it is skipped.
+        var scan = progress is null ? Task.CompletedTask : Task.Run(() => Scan(targets, ct), CancellationToken.None);
         using var reporter = progress is null ? null : new Timer(_ => Report(progress, writer), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
 
         var start = GoTime.FromDateTimeOffset(_options.Time ?? DateTimeOffset.Now);
@@ -94,6 +102,7 @@ internal sealed class Archiver
         try
         {
             var rootFuture = await ArchiveRootAsync(targets, parentRoot, ct).ConfigureAwait(false);
+            await WalkersDoneAsync().ConfigureAwait(false);
             _fileJobs.Writer.TryComplete();
             rootTree = await rootFuture.ConfigureAwait(false);
             await Task.WhenAll(fileWorkers).ConfigureAwait(false);
@@ -104,6 +113,7 @@ internal sealed class Archiver
         {
             // Stop the readers and the savers; whatever was uploaded stays unreferenced, which restic check accepts.
             await linkedCts.CancelAsync().ConfigureAwait(false);
+            await WalkersDoneAsync().ConfigureAwait(false);
             _fileJobs.Writer.TryComplete();
             await Task.WhenAll(fileWorkers.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
             throw;
@@ -442,10 +452,29 @@ internal sealed class Archiver
                 case NodeType.Dir:
                 {
                     var node = NodeFactory.Create(name, NodeType.Dir, st, xattrs, _options.WithAccessTime);
-                    using var child = dir.OpenDirectory(name);
-                    var parentSubtree = await LoadParentSubtreeAsync(parentNode, ct).ConfigureAwait(false);
-                    var children = await ArchiveDirectoryEntriesAsync(child, path, parentSubtree, ct).ConfigureAwait(false);
-                    return FinishDirectoryAsync(node, parentNode, children);
+                    var child = dir.OpenDirectory(name);
+                    if (_walkSlots.Wait(0))
+                    {
+                        var walk = Task.Run(async () =>
+                        {
+                            try
+                            {
+                                return await WalkDirectoryAsync(child, node, parentNode, path, ct).ConfigureAwait(false);
+                            }
+                            finally
+                            {
+                                _walkSlots.Release();
+                            }
+                        }, CancellationToken.None);
+                        lock (_walkers)
+                        {
+                            _walkers.Add(walk);
+                        }
+
+                        return walk.Unwrap();
+                    }
+
+                    return await WalkDirectoryAsync(child, node, parentNode, path, ct).ConfigureAwait(false);
                 }
 
                 case NodeType.File:
@@ -466,6 +495,40 @@ internal sealed class Archiver
         {
             AddError(path, ex.Message);
             return Task.FromResult<Node?>(null);
+        }
+    }
+
+    /// <summary>Walks one folder (its handle is closed when its entries are queued) and returns its node's future.</summary>
+    private async Task<Task<Node?>> WalkDirectoryAsync(DirectoryHandle directory, Node node, Node? parentNode, string path, CancellationToken ct)
+    {
+        using (directory)
+        {
+            var parentSubtree = await LoadParentSubtreeAsync(parentNode, ct).ConfigureAwait(false);
+            var children = await ArchiveDirectoryEntriesAsync(directory, path, parentSubtree, ct).ConfigureAwait(false);
+            return FinishDirectoryAsync(node, parentNode, children);
+        }
+    }
+
+    /// <summary>Waits until every folder walk started in parallel has queued its entries (a walk may start others).
+    /// Their failures surface through the node futures; here they only need to be over.</summary>
+    private async Task WalkersDoneAsync()
+    {
+        while (true)
+        {
+            Task[] running;
+            lock (_walkers)
+            {
+                running = [.. _walkers];
+            }
+
+            await Task.WhenAll(running).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            lock (_walkers)
+            {
+                if (_walkers.Count == running.Length)
+                {
+                    return;
+                }
+            }
         }
     }
 
