@@ -662,10 +662,12 @@ internal sealed class Archiver
             }
         }
 
-        var json = new ArrayBufferWriter<byte>(256 + list.Count * 300);
+        using var json = new PooledBufferWriter(_saver.Buffers, 256 + list.Count * 300);
         ResticJson.WriteTree(list, json);
         var id = ResticId.Hash(json.WrittenSpan);
-        await _saver.SaveCopyAsync(BlobType.Tree, id, json.WrittenSpan).ConfigureAwait(false);
+        int length = json.WrittenCount;
+        // The saver takes the pooled buffer as it is (and returns it when the tree is sealed or already stored).
+        await _saver.SaveAsync(BlobType.Tree, id, json.Detach(), length).ConfigureAwait(false);
         return id;
     }
 

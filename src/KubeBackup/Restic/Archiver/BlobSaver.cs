@@ -28,6 +28,9 @@ internal sealed class BlobSaver : IAsyncDisposable
     /// those are allocated and dropped).</summary>
     private const int MaxPooledLength = ContentDefinedChunker.MaxSize;
 
+    /// <summary>Sealed blobs up to this size get a buffer of twice their size (it stays off the large object heap).</summary>
+    private const int SmallSealedLimit = 32 * 1024;
+
     /// <summary>A sealed blob of the chunker's largest chunk.</summary>
     private static readonly int MaxSealedBuffer = ResticRepository.MaxSealedLength(ContentDefinedChunker.MaxSize);
 
@@ -110,8 +113,10 @@ internal sealed class BlobSaver : IAsyncDisposable
                 int need = ResticRepository.MaxSealedLength(job.Length);
                 if (sealedBuffer.Length < need)
                 {
-                    // A quarter more than asked for, so a run of slowly growing chunks does not reallocate each time.
-                    sealedBuffer = GC.AllocateUninitializedArray<byte>(Math.Max(need, Math.Min(need + (need / 4), MaxSealedBuffer)));
+                    // Small blobs (small files, trees) get a small buffer; the first chunk-sized one gets the size of the
+                    // largest chunk at once, so a worker allocates at most one large buffer instead of a series of
+                    // ever larger ones that would sit on the large object heap until a full collection.
+                    sealedBuffer = GC.AllocateUninitializedArray<byte>(need <= SmallSealedLimit ? need * 2 : Math.Max(need, MaxSealedBuffer));
                 }
 
                 int n = _repository.SealBlob(job.Type, job.Buffer.AsSpan(0, job.Length), sealedBuffer, out uint ulen);

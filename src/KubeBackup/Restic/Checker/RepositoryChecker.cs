@@ -41,6 +41,10 @@ internal sealed class RepositoryChecker
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly CheckerIndex _index = new();
     private readonly Lock _lock = new();
+
+    // Blob buffers of this check's own: ArrayPool.Shared keeps megabyte buffers per thread and per core, several times
+    // what the readers ever hold at once. This pool keeps at most the busiest moment's worth and goes with the check.
+    private readonly ArrayPool<byte> _buffers = ArrayPool<byte>.Create(8 << 20, maxArraysPerBucket: (Environment.ProcessorCount * 2) + 2);
     private readonly List<ErrorRecord> _errors = [];
     private readonly List<CheckHint> _hints = [];
 
@@ -923,7 +927,7 @@ internal sealed class RepositoryChecker
             }
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(largest);
+        byte[] buffer = _buffers.Rent(largest);
         byte[]? tail = null;
         int tailLength = 0;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -977,7 +981,7 @@ internal sealed class RepositoryChecker
                 long rest = size - position;
                 tailLength = (int)Math.Min(rest, PackHeader.MaxHeaderSize + 4);
                 await SkipAsync(input, rest - tailLength, hash, buffer, cancellationToken).ConfigureAwait(false);
-                tail = ArrayPool<byte>.Shared.Rent(Math.Max(tailLength, 1));
+                tail = _buffers.Rent(Math.Max(tailLength, 1));
                 await input.ReadExactlyAsync(tail.AsMemory(0, tailLength), cancellationToken).ConfigureAwait(false);
                 hash.AppendData(tail, 0, tailLength);
                 Interlocked.Add(ref _bytesRead, rest);
@@ -1010,10 +1014,10 @@ internal sealed class RepositoryChecker
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _buffers.Return(buffer);
             if (tail is not null)
             {
-                ArrayPool<byte>.Shared.Return(tail);
+                _buffers.Return(tail);
             }
         }
     }
@@ -1047,7 +1051,7 @@ internal sealed class RepositoryChecker
             return false;
         }
 
-        byte[] plaintext = ArrayPool<byte>.Shared.Rent((int)location.PlaintextLength);
+        byte[] plaintext = _buffers.Rent((int)location.PlaintextLength);
         try
         {
             _repository.OpenBlob(id, location, stored, plaintext.AsSpan(0, (int)location.PlaintextLength), fileName);
@@ -1060,7 +1064,7 @@ internal sealed class RepositoryChecker
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(plaintext);
+            _buffers.Return(plaintext);
         }
     }
 

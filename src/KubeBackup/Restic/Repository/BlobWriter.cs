@@ -85,7 +85,19 @@ internal sealed class BlobWriter : IAsyncDisposable
     public bool TryReserve(ResticId id, BlobType type)
     {
         var key = new BlobKey(id, type);
-        return !_repository.Index.Contains(id, type) && _queued.TryAdd(key, 0);
+        if (_repository.Index.Contains(id, type) || !_queued.TryAdd(key, 0))
+        {
+            return false;
+        }
+
+        if (_updateIndex && _repository.Index.Contains(id, type))
+        {
+            // Its pack was indexed (and its entry dropped from the queue) between the two looks: not new after all.
+            _queued.TryRemove(key, out _);
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>Whether the blob is in the repository or queued in this session.</summary>
@@ -191,6 +203,12 @@ internal sealed class BlobWriter : IAsyncDisposable
         if (_updateIndex)
         {
             _repository.Index.AddPack(id, blobs);
+            // Indexed now, so the index answers for these blobs: the queue only needs what is still in flight (it
+            // held every blob of the session, a hundred megabytes for a million small files).
+            foreach (var blob in blobs)
+            {
+                _queued.TryRemove(new BlobKey(blob.Id, blob.Type), out _);
+            }
         }
         Interlocked.Increment(ref _packsUploaded);
         _repository.Logger.LogDebug("Uploaded pack {PackId} ({Blobs} {Type} blobs, {Bytes} bytes)", id.ToShortString(), blobs.Count, pack.Type, pack.FileSize);
