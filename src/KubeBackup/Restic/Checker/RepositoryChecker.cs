@@ -42,9 +42,9 @@ internal sealed class RepositoryChecker
     private readonly CheckerIndex _index = new();
     private readonly Lock _lock = new();
 
-    // Blob buffers of this check's own: ArrayPool.Shared keeps megabyte buffers per thread and per core, several times
-    // what the readers ever hold at once. This pool keeps at most the busiest moment's worth and goes with the check.
-    private readonly ArrayPool<byte> _buffers = ArrayPool<byte>.Create(8 << 20, maxArraysPerBucket: (Environment.ProcessorCount * 2) + 2);
+    // Blob buffers. A pool of the check's own (as backup and restore have) measured 10-15 MiB higher here than the
+    // shared pool: check holds at most two blobs per reader, and the shared pool's trimming gives the rest back.
+    private static ArrayPool<byte> Buffers => ArrayPool<byte>.Shared;
     private readonly List<ErrorRecord> _errors = [];
     private readonly List<CheckHint> _hints = [];
 
@@ -927,7 +927,7 @@ internal sealed class RepositoryChecker
             }
         }
 
-        byte[] buffer = _buffers.Rent(largest);
+        byte[] buffer = Buffers.Rent(largest);
         byte[]? tail = null;
         int tailLength = 0;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -981,7 +981,7 @@ internal sealed class RepositoryChecker
                 long rest = size - position;
                 tailLength = (int)Math.Min(rest, PackHeader.MaxHeaderSize + 4);
                 await SkipAsync(input, rest - tailLength, hash, buffer, cancellationToken).ConfigureAwait(false);
-                tail = _buffers.Rent(Math.Max(tailLength, 1));
+                tail = Buffers.Rent(Math.Max(tailLength, 1));
                 await input.ReadExactlyAsync(tail.AsMemory(0, tailLength), cancellationToken).ConfigureAwait(false);
                 hash.AppendData(tail, 0, tailLength);
                 Interlocked.Add(ref _bytesRead, rest);
@@ -1014,10 +1014,10 @@ internal sealed class RepositoryChecker
         }
         finally
         {
-            _buffers.Return(buffer);
+            Buffers.Return(buffer);
             if (tail is not null)
             {
-                _buffers.Return(tail);
+                Buffers.Return(tail);
             }
         }
     }
@@ -1051,7 +1051,7 @@ internal sealed class RepositoryChecker
             return false;
         }
 
-        byte[] plaintext = _buffers.Rent((int)location.PlaintextLength);
+        byte[] plaintext = Buffers.Rent((int)location.PlaintextLength);
         try
         {
             _repository.OpenBlob(id, location, stored, plaintext.AsSpan(0, (int)location.PlaintextLength), fileName);
@@ -1064,7 +1064,7 @@ internal sealed class RepositoryChecker
         }
         finally
         {
-            _buffers.Return(plaintext);
+            Buffers.Return(plaintext);
         }
     }
 

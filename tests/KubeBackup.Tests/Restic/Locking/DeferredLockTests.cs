@@ -53,9 +53,7 @@ public class DeferredLockTests
     public async Task A_backup_that_loses_the_race_fails_and_saves_no_snapshot()
     {
         using var dir = new TempDirectory();
-        var source = dir.Combine("src");
-        Directory.CreateDirectory(source);
-        File.WriteAllBytes(Path.Combine(source, "a"), new byte[100_000]);
+        var source = SourceWithOneFile(dir);
         var repoPath = dir.Combine("repo");
         await (await TestRepository.InitAsync(repoPath)).DisposeAsync();
         await using var repo = await OpenRacedAsync(repoPath);
@@ -73,9 +71,7 @@ public class DeferredLockTests
     public async Task A_restore_or_check_that_loses_the_race_fails_instead_of_reporting()
     {
         using var dir = new TempDirectory();
-        var source = dir.Combine("src");
-        Directory.CreateDirectory(source);
-        File.WriteAllBytes(Path.Combine(source, "a"), new byte[100_000]);
+        var source = SourceWithOneFile(dir);
         var repoPath = dir.Combine("repo");
         Snapshot snapshot;
         await using (var plain = await TestRepository.InitAsync(repoPath))
@@ -106,13 +102,7 @@ public class DeferredLockTests
         var repoPath = dir.Combine("repo");
         await using (var plain = await TestRepository.InitAsync(repoPath))
         {
-            var options = new BackupOptions();
-            options.Paths.Add(source);
-            for (int i = 0; i < 3; i++)
-            {
-                File.WriteAllBytes(Path.Combine(source, $"f{i}"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(200_000));
-                await plain.BackupAsync(options, null, CancellationToken.None);
-            }
+            await BackUpThreeVersionsAsync(plain, source);
 
             await plain.ForgetAsync(new KubeBackup.Retention.RetentionPolicy { Last = 1 });
         }
@@ -137,13 +127,7 @@ public class DeferredLockTests
         Directory.CreateDirectory(source);
         var repoPath = dir.Combine("repo");
         await using var repo = await TestRepository.InitAsync(repoPath);
-        var options = new BackupOptions();
-        options.Paths.Add(source);
-        for (int i = 0; i < 3; i++)
-        {
-            File.WriteAllBytes(Path.Combine(source, $"f{i}"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(200_000));
-            await repo.BackupAsync(options, null, CancellationToken.None);
-        }
+        await BackUpThreeVersionsAsync(repo, source);
 
         await using (var held = await RepositoryLock.AcquireAsync(repo, exclusive: true))
         {
@@ -161,6 +145,26 @@ public class DeferredLockTests
         Assert.Empty(await RepositoryLock.ListAsync(repo));
         var check = await new ResticCli(repoPath, TestRepository.Password).RunAsync("check", "--read-data");
         Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+    }
+
+    private static string SourceWithOneFile(TempDirectory dir)
+    {
+        var source = dir.Combine("src");
+        Directory.CreateDirectory(source);
+        File.WriteAllBytes(Path.Combine(source, "a"), new byte[100_000]);
+        return source;
+    }
+
+    /// <summary>Three snapshots, each adding a file of new random content, so forgetting two leaves prune work.</summary>
+    private static async Task BackUpThreeVersionsAsync(ResticRepository repo, string source)
+    {
+        var options = new BackupOptions();
+        options.Paths.Add(source);
+        for (int i = 0; i < 3; i++)
+        {
+            File.WriteAllBytes(Path.Combine(source, $"f{i}"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(200_000));
+            await repo.BackupAsync(options, null, CancellationToken.None);
+        }
     }
 
     /// <summary>Opens the repository through a backend that, while our first lock file is being saved, saves an
