@@ -231,9 +231,6 @@ public readonly struct ResticId : IEquatable<ResticId>, IComparable<ResticId>, I
     // The words are uniformly distributed hash output, so any one of them is a good hash code.
     public override int GetHashCode() => (int)(_w1 ^ (_w1 >> 32));
 
-    /// <summary>A byte of the ID independent of <see cref="GetHashCode"/>, for splitting large tables into shards.</summary>
-    internal byte ShardByte => (byte)(_w3 >> 56);
-
     /// <inheritdoc />
     public int CompareTo(ResticId other)
     {

@@ -5,20 +5,14 @@ namespace KubeBackup.Restic.Index;
 
 /// <summary>
 /// Every blob the repository's index files know of, merged: blob → pack, offset and lengths. Packs are kept in a table
-/// and entries refer to them by number, which keeps an entry at 16 bytes plus its key. The blobs are split over 256
-/// tables by a byte of their ID: one table for a million blobs is a 64 MB array that doubling copies into a 128 MB
-/// one, and every outgrown array stays on the large object heap until a full collection; small tables grow in small
-/// steps. (4,096 shards, small enough for the ordinary heap, measured worse: the collector then grew its young
-/// generation budget and a million-file backup peaked 150 MiB higher.) Thread-safe.
+/// and entries refer to them by number, which keeps an entry at 16 bytes plus its key. Thread-safe.
 /// </summary>
 internal sealed class MasterIndex
 {
     private readonly Lock _lock = new();
     private readonly List<ResticId> _packs = [];
     private readonly Dictionary<ResticId, int> _packNumbers = [];
-    private readonly Dictionary<BlobKey, Entry>[] _blobs = Enumerable.Range(0, Shards).Select(_ => new Dictionary<BlobKey, Entry>()).ToArray();
-    private int _count;
-    private const int Shards = 256;
+    private readonly Dictionary<BlobKey, Entry> _blobs = [];
     private readonly HashSet<ResticId> _indexFiles = [];
 
     [StructLayout(LayoutKind.Auto)]
@@ -31,7 +25,7 @@ internal sealed class MasterIndex
         {
             lock (_lock)
             {
-                return _count;
+                return _blobs.Count;
             }
         }
     }
@@ -94,10 +88,7 @@ internal sealed class MasterIndex
         foreach (var b in blobs)
         {
             // The same blob may be in several packs (two concurrent backups, or an interrupted prune); any copy will do.
-            if (_blobs[b.Id.ShardByte].TryAdd(new BlobKey(b.Id, b.Type), new Entry(pack, b.Offset, b.Length, b.UncompressedLength)))
-            {
-                _count++;
-            }
+            _blobs.TryAdd(new BlobKey(b.Id, b.Type), new Entry(pack, b.Offset, b.Length, b.UncompressedLength));
         }
     }
 
@@ -106,7 +97,7 @@ internal sealed class MasterIndex
     {
         lock (_lock)
         {
-            return _blobs[id.ShardByte].ContainsKey(new BlobKey(id, type));
+            return _blobs.ContainsKey(new BlobKey(id, type));
         }
     }
 
@@ -115,7 +106,7 @@ internal sealed class MasterIndex
     {
         lock (_lock)
         {
-            if (_blobs[id.ShardByte].TryGetValue(new BlobKey(id, type), out var e))
+            if (_blobs.TryGetValue(new BlobKey(id, type), out var e))
             {
                 location = new BlobLocation(_packs[e.Pack], type, e.Offset, e.Length, e.UncompressedLength);
                 return true;
@@ -133,12 +124,7 @@ internal sealed class MasterIndex
         {
             _packs.Clear();
             _packNumbers.Clear();
-            foreach (var shard in _blobs)
-            {
-                shard.Clear();
-            }
-
-            _count = 0;
+            _blobs.Clear();
             _indexFiles.Clear();
         }
     }
