@@ -1,6 +1,6 @@
 using System.Buffers;
-using KubeBackup.Restic.Chunking;
 using System.Threading.Channels;
+using KubeBackup.Restic.Chunking;
 using KubeBackup.Restic.Model;
 using KubeBackup.Restic.Repository;
 
@@ -97,9 +97,9 @@ internal sealed class BlobSaver : IAsyncDisposable
 
     private async Task WorkAsync()
     {
-        // Each worker seals into a buffer of its own, sized to the largest sealed blob it has met (the writer copies
-        // the blob into its pack before AddAsync returns, so the buffer is free again at once). Pooled sealed buffers
-        // would be rounded up to powers of two: a 2 MiB chunk's sealed blob needs 2 MiB + 32 bytes, a 4 MiB array.
+        // Each worker seals into a buffer of its own, reused for every blob (the writer copies the blob into its pack
+        // before AddAsync returns, so the buffer is free again at once). Pooled sealed buffers would be rounded up to
+        // powers of two: a 2 MiB chunk's sealed blob needs 2 MiB + 32 bytes, a 4 MiB array.
         byte[] sealedBuffer = [];
         await foreach (var job in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
