@@ -331,10 +331,24 @@ public sealed class LocalBackend : IBackend, IStagingBackend
         foreach (var file in new DirectoryInfo(dir).EnumerateFiles("*", enumeration))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (ResticId.IsIdName(file.Name))
+            if (!ResticId.IsIdName(file.Name))
             {
-                yield return new StorageFileInfo(file.Name, file.Length);
+                continue;
             }
+
+            long length;
+            try
+            {
+                length = file.Length;
+            }
+            catch (FileNotFoundException)
+            {
+                // Removed between the directory read and the stat (a lock released while another process looked for
+                // conflicting locks, say): it is not there any more, so it is not listed.
+                continue;
+            }
+
+            yield return new StorageFileInfo(file.Name, length);
         }
 
         await Task.CompletedTask.ConfigureAwait(false);
