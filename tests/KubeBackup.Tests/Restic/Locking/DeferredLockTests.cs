@@ -97,12 +97,10 @@ public class DeferredLockTests
     public async Task A_prune_that_loses_the_race_to_a_backup_deletes_nothing()
     {
         using var dir = new TempDirectory();
-        var source = dir.Combine("src");
-        Directory.CreateDirectory(source);
         var repoPath = dir.Combine("repo");
         await using (var plain = await TestRepository.InitAsync(repoPath))
         {
-            await BackUpThreeVersionsAsync(plain, source);
+            await BackUpThreeVersionsAsync(plain, dir);
 
             await plain.ForgetAsync(new KubeBackup.Retention.RetentionPolicy { Last = 1 });
         }
@@ -123,11 +121,9 @@ public class DeferredLockTests
     public async Task Forget_and_prune_run_under_an_exclusive_lock_their_repository_object_holds()
     {
         using var dir = new TempDirectory();
-        var source = dir.Combine("src");
-        Directory.CreateDirectory(source);
         var repoPath = dir.Combine("repo");
         await using var repo = await TestRepository.InitAsync(repoPath);
-        await BackUpThreeVersionsAsync(repo, source);
+        await BackUpThreeVersionsAsync(repo, dir);
 
         await using (var held = await RepositoryLock.AcquireAsync(repo, exclusive: true))
         {
@@ -156,8 +152,10 @@ public class DeferredLockTests
     }
 
     /// <summary>Three snapshots, each adding a file of new random content, so forgetting two leaves prune work.</summary>
-    private static async Task BackUpThreeVersionsAsync(ResticRepository repo, string source)
+    private static async Task BackUpThreeVersionsAsync(ResticRepository repo, TempDirectory dir)
     {
+        var source = dir.Combine("src");
+        Directory.CreateDirectory(source);
         var options = new BackupOptions();
         options.Paths.Add(source);
         for (int i = 0; i < 3; i++)
