@@ -9,7 +9,9 @@
 #                                 unless KEEP=1
 #   OPS="init backup ..."         only these operations (names as in the table's first column, see OPERATIONS below)
 #   OUT=FILE                      also write the Markdown table to FILE
-#   R2R=0                         measure the plain Release build instead of the ReadyToRun publish
+#   BUILD=native|r2r|jit          which kubebackup to measure: the native executable (default, the deployed form:
+#                                 dotnet publish -p:PublishNative=true, needs clang), the framework-dependent
+#                                 ReadyToRun publish, or the plain Release build
 #
 # Needs: bash, GNU time (/usr/bin/time, Debian package "time"), the .NET 10 SDK, restic. Every measured command runs
 # under /usr/bin/time -f '%e %M %U %S' (wall seconds, peak RSS in KiB, user and system CPU seconds). Both tools get
@@ -42,20 +44,29 @@ cleanup() { [[ "${KEEP:-0}" == 1 ]] || rm -rf "$WORK"; }
 trap cleanup EXIT
 
 echo "== building kubebackup and the data generator (Release)"
-if [[ "${R2R:-1}" == 1 ]]; then
-  # Published as a deployment (a job's container image) would be: framework-dependent and ReadyToRun, so a short run
-  # does not spend its first part in the JIT. A runtime-specific restore adds sections to the lock files, so the
-  # publish runs on a copy of the sources and the committed lock files stay as they are.
-  mkdir -p "$WORK/src"
-  tar -C "$ROOT" --exclude=bin --exclude=obj -cf - src samples Directory.Build.props Directory.Packages.props nuget.config \
-    global.json .editorconfig | tar -C "$WORK/src" -xf -
-  dotnet publish "$WORK/src/samples/KubeBackup.Cli" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-    -p:RestoreLockedMode=false -o "$WORK/kubebackup-bin" -v quiet -nologo >/dev/null
-  KB="$WORK/kubebackup-bin/kubebackup"
-else
-  dotnet build "$ROOT/samples/KubeBackup.Cli" -c Release -v quiet -nologo >/dev/null
-  KB="$ROOT/samples/KubeBackup.Cli/bin/Release/net10.0/kubebackup"
-fi
+BUILD="${BUILD:-native}"
+case "$BUILD" in
+  native)
+    # As a job's container image ships it: one native executable (no JIT, no runtime to map).
+    dotnet publish "$ROOT/samples/KubeBackup.Cli" -c Release -p:PublishNative=true -o "$WORK/kubebackup-bin" -v quiet -nologo >/dev/null
+    KB="$WORK/kubebackup-bin/kubebackup"
+    ;;
+  r2r)
+    # Framework-dependent and ReadyToRun. A runtime-specific restore of the libraries adds sections to their lock files,
+    # so this publish runs on a copy of the sources and the committed lock files stay as they are.
+    mkdir -p "$WORK/src"
+    tar -C "$ROOT" --exclude=bin --exclude=obj -cf - src samples Directory.Build.props Directory.Packages.props nuget.config \
+      global.json .editorconfig | tar -C "$WORK/src" -xf -
+    dotnet publish "$WORK/src/samples/KubeBackup.Cli" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+      -p:PublishAot=false -p:RestoreLockedMode=false -o "$WORK/kubebackup-bin" -v quiet -nologo >/dev/null
+    KB="$WORK/kubebackup-bin/kubebackup"
+    ;;
+  jit)
+    dotnet build "$ROOT/samples/KubeBackup.Cli" -c Release -v quiet -nologo >/dev/null
+    KB="$ROOT/samples/KubeBackup.Cli/bin/Release/net10.0/kubebackup"
+    ;;
+  *) echo "BUILD must be native, r2r or jit" >&2; exit 2;;
+esac
 dotnet build "$ROOT/benchmarks/KubeBackup.Benchmarks.Data" -c Release -v quiet -nologo >/dev/null
 GEN="$ROOT/benchmarks/KubeBackup.Benchmarks.Data/bin/Release/net10.0/kubebackup-benchdata"
 DATA="$WORK/data"

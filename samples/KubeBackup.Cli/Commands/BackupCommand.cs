@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using KubeBackup.Restic.Archiver;
 
 namespace KubeBackup.Cli.Commands;
@@ -99,7 +98,7 @@ internal static class BackupCommand
             if (context.Json)
             {
                 var s = result.Summary;
-                Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                Console.Out.WriteLine(JsonOutput.Serialize(new Dictionary<string, object?>
                 {
                     ["message_type"] = "summary",
                     ["files_new"] = s.FilesNew,

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using KubeBackup.Restic.Checker;
 
 namespace KubeBackup.Cli.Commands;
@@ -59,7 +58,7 @@ internal static class CheckCommand
 
             if (context.Json)
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(ToJson(result)));
+                Console.Out.WriteLine(JsonOutput.Serialize(ToJson(result)));
             }
             else
             {

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using KubeBackup.Restic;
 using KubeBackup.Restic.Model;
 using KubeBackup.Restic.Repository;
@@ -13,7 +12,6 @@ namespace KubeBackup.Cli.Commands;
 internal static class ForgetCommand
 {
     // Like Go's encoder, leave '+' and non-ASCII text readable (the default escapes them for HTML embedding).
-    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create(GlobalOptions global)
     {
@@ -147,7 +145,7 @@ internal static class ForgetCommand
             {
                 if (groups.Count > 0)
                 {
-                    Console.Out.WriteLine(JsonSerializer.Serialize(groups.Select(g => GroupJson(g, grouping)).ToList(), JsonOptions));
+                    Console.Out.WriteLine(JsonOutput.Serialize(groups.Select(g => GroupJson(g, grouping)).ToList(), relaxedEscaping: true));
                 }
 
                 return ExitCodes.Ok;

@@ -38,7 +38,7 @@ internal static class InitCommand
             await using var repo = await ResticRepository.InitAsync(backend, password, initOptions, context.RepositoryOptions(), ct);
             if (context.Json)
             {
-                Console.Out.WriteLine($"{{\"message_type\":\"initialized\",\"id\":\"{repo.Config.Id}\",\"repository\":{System.Text.Json.JsonSerializer.Serialize(backend.Location)}}}");
+                Console.Out.WriteLine($"{{\"message_type\":\"initialized\",\"id\":\"{repo.Config.Id}\",\"repository\":{JsonOutput.Serialize(backend.Location)}}}");
             }
             else
             {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 
 namespace KubeBackup.Cli.Commands;
 
@@ -22,7 +21,7 @@ internal static class KeyCommand
             var keys = await repo.ListKeysAsync(ct);
             if (context.Json)
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(keys.Select(k => new Dictionary<string, object?>
+                Console.Out.WriteLine(JsonOutput.Serialize(keys.Select(k => new Dictionary<string, object?>
                 {
                     ["current"] = k.IsCurrent,
                     ["id"] = k.Id.ToShortString(),

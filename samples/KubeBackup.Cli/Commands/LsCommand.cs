@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using KubeBackup.Restic.Model;
 
 namespace KubeBackup.Cli.Commands;
@@ -25,7 +24,7 @@ internal static class LsCommand
             {
                 var head = SnapshotsCommand.ToJson(snap);
                 head["struct_type"] = "snapshot";
-                await output.WriteLineAsync(JsonSerializer.Serialize(head));
+                await output.WriteLineAsync(JsonOutput.Serialize(head));
             }
             else
             {
@@ -57,7 +56,7 @@ internal static class LsCommand
                     d["atime"] = n.AccessTime.ToString();
                     d["ctime"] = n.ChangeTime.ToString();
                     d["struct_type"] = "node";
-                    await output.WriteLineAsync(JsonSerializer.Serialize(d));
+                    await output.WriteLineAsync(JsonOutput.Serialize(d));
                 }
                 else if (parse.GetValue(longFormat))
                 {

@@ -25,7 +25,23 @@ internal static class PruneCommand
             var result = await repo.PruneAsync(options, null, ct);
             if (context.Json)
             {
-                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(result));
+                Console.Out.WriteLine(JsonOutput.Serialize(new Dictionary<string, object?>
+                {
+                    ["message_type"] = "summary",
+                    ["used_blobs"] = result.UsedBlobs,
+                    ["used_bytes"] = result.UsedBytes,
+                    ["unused_bytes_before"] = result.UnusedBytesBefore,
+                    ["unused_bytes_after"] = result.UnusedBytesAfter,
+                    ["packs_deleted"] = result.PacksDeleted,
+                    ["unreferenced_packs_deleted"] = result.UnreferencedPacksDeleted,
+                    ["packs_repacked"] = result.PacksRepacked,
+                    ["packs_written"] = result.PacksWritten,
+                    ["packs_kept"] = result.PacksKept,
+                    ["index_files_replaced"] = result.IndexFilesReplaced,
+                    ["bytes_freed"] = result.BytesFreed,
+                    ["dry_run"] = result.DryRun,
+                    ["total_duration"] = result.Duration.TotalSeconds,
+                }));
             }
             else
             {

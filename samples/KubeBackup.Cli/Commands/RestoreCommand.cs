@@ -39,7 +39,7 @@ internal static class RestoreCommand
 
             if (context.Json)
             {
-                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+                Console.Out.WriteLine(JsonOutput.Serialize(new Dictionary<string, object?>
                 {
                     ["message_type"] = "summary",
                     ["files_restored"] = result.Files,

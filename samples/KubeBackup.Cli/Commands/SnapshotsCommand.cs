@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using KubeBackup.Restic.Model;
 
 namespace KubeBackup.Cli.Commands;
@@ -23,7 +22,7 @@ internal static class SnapshotsCommand
             var list = wanted.Length == 0 ? all.Where(filter.Matches).ToList() : wanted.Select(id => filter.Select(all, id)).Distinct().ToList();
             if (context.Json)
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(list.Select(ToJson).ToList()));
+                Console.Out.WriteLine(JsonOutput.Serialize(list.Select(ToJson).ToList()));
                 return ExitCodes.Ok;
             }
 

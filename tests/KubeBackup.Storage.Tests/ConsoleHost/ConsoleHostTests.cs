@@ -18,7 +18,7 @@ public static class ConsoleRoundTrip
         {
             var result = await CliRunner.RunAsync(env, args);
             Assert.True(result.ExitCode == 0, $"kubebackup {string.Join(' ', args)}: {result.StandardOutput}{result.StandardError}");
-            foreach (var secret in env.Where(kv => kv.Key.Contains("PASS", StringComparison.Ordinal) || kv.Key.Contains("SECRET", StringComparison.Ordinal)))
+            foreach (var secret in env.Where(kv => new[] { "PASS", "SECRET", "KEY", "CONNECTION_STRING" }.Any(s => kv.Key.Contains(s, StringComparison.Ordinal))))
             {
                 Assert.DoesNotContain(secret.Value, result.StandardOutput + result.StandardError, StringComparison.Ordinal);
             }
@@ -53,4 +53,26 @@ public sealed class S3ConsoleHostTests(S3Server server)
         // s3rver keeps aws-chunked framing verbatim; real S3 needs no such switch.
         ["KUBEBACKUP_S3_CHUNK_ENCODING"] = "false",
     }, "s3");
+}
+
+[Collection("azure")]
+public sealed class AzureConsoleHostTests(AzureServer server)
+{
+    [Fact]
+    public Task Console_host_backs_up_checks_and_restores_over_azure() => ConsoleRoundTrip.RunAsync(new Dictionary<string, string>
+    {
+        ["RESTIC_REPOSITORY"] = $"azure:{AzureServer.Container}:/cli-{Guid.NewGuid().ToString("N")[..10]}",
+        ["AZURE_STORAGE_CONNECTION_STRING"] = server.ConnectionString,
+    }, "azure");
+}
+
+[Collection("gcs")]
+public sealed class GcsConsoleHostTests(GcsServer server)
+{
+    [Fact]
+    public Task Console_host_backs_up_checks_and_restores_over_gcs() => ConsoleRoundTrip.RunAsync(new Dictionary<string, string>
+    {
+        ["RESTIC_REPOSITORY"] = $"gs:{GcsServer.Bucket}:/cli-{Guid.NewGuid().ToString("N")[..10]}",
+        ["STORAGE_EMULATOR_HOST"] = $"127.0.0.1:{server.Port}",
+    }, "gcs");
 }

@@ -21,15 +21,15 @@ public class CliTests
         SimpleTree.Create(source, bigFileBytes: 2 * 1024 * 1024);
         var env = Env(repo);
 
-        var init = await CliRunner.RunAsync(env, null, "init");
+        var init = await CliRunner.RunAsync(env, "init");
         Assert.True(init.ExitCode == 0, init.StandardError);
         Assert.Contains("created restic repository", init.StandardOutput, StringComparison.Ordinal);
 
-        var backup = await CliRunner.RunAsync(env, null, "backup", source, "--tag", "a,b", "--host", "web-1", "--exclude", "*.dat");
+        var backup = await CliRunner.RunAsync(env, "backup", source, "--tag", "a,b", "--host", "web-1", "--exclude", "*.dat");
         Assert.True(backup.ExitCode == 0, backup.StandardError);
         Assert.Contains("snapshot", backup.StandardOutput, StringComparison.Ordinal);
 
-        var snapshots = await CliRunner.RunAsync(env, null, "snapshots", "--json");
+        var snapshots = await CliRunner.RunAsync(env, "snapshots", "--json");
         Assert.Equal(0, snapshots.ExitCode);
         var list = JsonDocument.Parse(snapshots.StandardOutput).RootElement;
         var snap = Assert.Single(list.EnumerateArray());
@@ -37,7 +37,7 @@ public class CliTests
         Assert.Equal(["a", "b"], snap.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal(source, snap.GetProperty("paths")[0].GetString());
 
-        var ls = await CliRunner.RunAsync(env, null, "ls", "latest");
+        var ls = await CliRunner.RunAsync(env, "ls", "latest");
         Assert.Equal(0, ls.ExitCode);
         Assert.Contains(source + "/docs/readme.txt", ls.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain(".dat", ls.StandardOutput, StringComparison.Ordinal);
@@ -45,7 +45,7 @@ public class CliTests
         var dumped = await CliRunner.RunForBytesAsync(env, "dump", snap.GetProperty("short_id").GetString()!, source + "/big.bin");
         Assert.Equal(File.ReadAllBytes(Path.Combine(source, "big.bin")), dumped);
 
-        var restore = await CliRunner.RunAsync(env, null, "restore", "latest", "--target", dir.Combine("out"), "--host", "web-1");
+        var restore = await CliRunner.RunAsync(env, "restore", "latest", "--target", dir.Combine("out"), "--host", "web-1");
         Assert.True(restore.ExitCode == 0, restore.StandardError);
         var expected = SimpleTree.Describe(source).Where(kv => !kv.Key.EndsWith(".dat", StringComparison.Ordinal)).ToDictionary();
         Assert.Equal(expected, SimpleTree.Describe(Path.Combine(dir.Combine("out"), source.TrimStart('/'))).ToDictionary());
@@ -56,6 +56,50 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Json_outputs_of_backup_ls_restore_and_prune_carry_the_operations_numbers()
+    {
+        // The host writes JSON without reflection (it also runs as a native executable); each document must parse and
+        // say what happened.
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        SimpleTree.Create(source, bigFileBytes: 1024 * 1024, smallFiles: 5);
+        var files = new DirectoryInfo(source).EnumerateFiles("*", SearchOption.AllDirectories).Count(f => f.LinkTarget is null);
+        var env = Env(dir.Combine("repo"));
+        Assert.Equal(0, (await CliRunner.RunAsync(env, "init")).ExitCode);
+
+        var backup = await CliRunner.RunAsync(env, "--json", "backup", source);
+        Assert.True(backup.ExitCode == 0, backup.StandardError);
+        var summary = JsonDocument.Parse(backup.StandardOutput.Trim().Split('\n')[^1]).RootElement;
+        Assert.Equal("summary", summary.GetProperty("message_type").GetString());
+        Assert.Equal(files, summary.GetProperty("files_new").GetInt32());
+        Assert.Equal(0, summary.GetProperty("errors").GetInt32());
+        var snapshotId = summary.GetProperty("snapshot_id").GetString()!;
+
+        var ls = await CliRunner.RunAsync(env, "--json", "ls", "latest");
+        Assert.True(ls.ExitCode == 0, ls.StandardError);
+        var entries = ls.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(snapshotId, entries[0].GetProperty("id").GetString());
+        var big = entries.Single(e => e.TryGetProperty("path", out var p) && p.GetString() == source + "/big.bin");
+        Assert.Equal("file", big.GetProperty("type").GetString());
+        Assert.Equal(1024 * 1024, big.GetProperty("size").GetInt64());
+
+        var restore = await CliRunner.RunAsync(env, "--json", "restore", "latest", "--target", dir.Combine("out"));
+        Assert.True(restore.ExitCode == 0, restore.StandardError);
+        var restored = JsonDocument.Parse(restore.StandardOutput.Trim().Split('\n')[^1]).RootElement;
+        Assert.Equal(files, restored.GetProperty("files_restored").GetInt32());
+        Assert.Equal(SimpleTree.Describe(source), SimpleTree.Describe(dir.Combine("out") + source));
+
+        Assert.Equal(0, (await CliRunner.RunAsync(env, "forget", snapshotId)).ExitCode);
+        var prune = await CliRunner.RunAsync(env, "--json", "prune");
+        Assert.True(prune.ExitCode == 0, prune.StandardError);
+        var pruned = JsonDocument.Parse(prune.StandardOutput.Trim().Split('\n')[^1]).RootElement;
+        Assert.Equal("summary", pruned.GetProperty("message_type").GetString());
+        Assert.Equal(0, pruned.GetProperty("used_blobs").GetInt64());
+        Assert.True(pruned.GetProperty("packs_deleted").GetInt32() > 0);
+        Assert.False(pruned.GetProperty("dry_run").GetBoolean());
+    }
+
+    [Fact]
     public async Task Stdin_backup_and_password_file()
     {
         using var dir = new TempDirectory();
@@ -63,11 +107,11 @@ public class CliTests
         var passwordFile = dir.Combine("pw");
         File.WriteAllText(passwordFile, TestRepository.Password + "\n");
         var env = new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = repo };
-        Assert.Equal(0, (await CliRunner.RunAsync(env, null, "--password-file", passwordFile, "init", "--repository-version", "1")).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync(env, "--password-file", passwordFile, "init", "--repository-version", "1")).ExitCode);
         var data = new byte[3_000_000];
         new Random(3).NextBytes(data);
 
-        var backup = await CliRunner.RunAsync(env, new MemoryStream(data), "-p", passwordFile, "backup", "--stdin", "--stdin-filename", "dump.bin");
+        var backup = await CliRunner.RunWithInputAsync(env, new MemoryStream(data), "-p", passwordFile, "backup", "--stdin", "--stdin-filename", "dump.bin");
 
         Assert.True(backup.ExitCode == 0, backup.StandardError);
         Assert.Equal(data, await new ResticCli(repo, TestRepository.Password).RunForBytesAsync("dump", "latest", "/dump.bin"));
@@ -78,9 +122,9 @@ public class CliTests
     {
         using var dir = new TempDirectory();
         var repo = dir.Combine("repo");
-        Assert.Equal(0, (await CliRunner.RunAsync(Env(repo), null, "init")).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync(Env(repo), "init")).ExitCode);
 
-        var result = await CliRunner.RunAsync(Env(repo, "wrong"), null, "snapshots");
+        var result = await CliRunner.RunAsync(Env(repo, "wrong"), "snapshots");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("wrong password", result.StandardError, StringComparison.Ordinal);
@@ -94,13 +138,13 @@ public class CliTests
         var repo = dir.Combine("repo");
         var source = dir.Combine("src");
         SimpleTree.Create(source, bigFileBytes: 100, smallFiles: 2);
-        Assert.Equal(0, (await CliRunner.RunAsync(Env(repo), null, "init")).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync(Env(repo), "init")).ExitCode);
 
-        var result = await CliRunner.RunAsync(Env(repo), null, "backup", source, dir.Combine("missing"));
+        var result = await CliRunner.RunAsync(Env(repo), "backup", source, dir.Combine("missing"));
 
         Assert.Equal(3, result.ExitCode);
         Assert.Contains("missing", result.StandardError, StringComparison.Ordinal);
-        var snapshots = await CliRunner.RunAsync(Env(repo), null, "snapshots", "--json");
+        var snapshots = await CliRunner.RunAsync(Env(repo), "snapshots", "--json");
         Assert.Single(JsonDocument.Parse(snapshots.StandardOutput).RootElement.EnumerateArray());
     }
 
@@ -108,11 +152,11 @@ public class CliTests
     public async Task Missing_repository_and_missing_password_are_fatal()
     {
         using var dir = new TempDirectory();
-        var noRepo = await CliRunner.RunAsync(Env(dir.Combine("nothing-here")), null, "snapshots");
+        var noRepo = await CliRunner.RunAsync(Env(dir.Combine("nothing-here")), "snapshots");
         Assert.Equal(1, noRepo.ExitCode);
         Assert.Contains("no repository", noRepo.StandardError, StringComparison.OrdinalIgnoreCase);
 
-        var noPassword = await CliRunner.RunAsync(new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = dir.Combine("r") }, null, "init");
+        var noPassword = await CliRunner.RunAsync(new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = dir.Combine("r") }, "init");
         Assert.Equal(1, noPassword.ExitCode);
         Assert.Contains("password", noPassword.StandardError, StringComparison.OrdinalIgnoreCase);
     }

@@ -28,7 +28,7 @@ public sealed class ConfigurationCommandTests
                 - { name: freeze, command: [sh, -c, "echo cannot freeze >&2; exit 5"] }
             """));
 
-        var ok = await CliRunner.RunAsync(NoEnvironment, null, "run", good, "--json");
+        var ok = await CliRunner.RunAsync(NoEnvironment, "run", good, "--json");
         Assert.True(ok.ExitCode == 0, ok.StandardOutput + ok.StandardError);
         using (var doc = JsonDocument.Parse(ok.StandardOutput))
         {
@@ -36,7 +36,7 @@ public sealed class ConfigurationCommandTests
             Assert.Single(doc.RootElement.GetProperty("targets")[0].GetProperty("snapshots").EnumerateArray());
         }
 
-        var failed = await CliRunner.RunAsync(NoEnvironment, null, "run", bad);
+        var failed = await CliRunner.RunAsync(NoEnvironment, "run", bad);
         Assert.Equal(1, failed.ExitCode);
         Assert.Contains("hook freeze failed with exit code 5", failed.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("| cannot freeze", failed.StandardOutput, StringComparison.Ordinal);
@@ -44,7 +44,7 @@ public sealed class ConfigurationCommandTests
 
         var invalid = kit.Dir.Combine("invalid.yaml");
         File.WriteAllText(invalid, Fill(kit, "name: x\nkeepLast: 3\n" + Body));
-        var rejected = await CliRunner.RunAsync(NoEnvironment, null, "run", invalid);
+        var rejected = await CliRunner.RunAsync(NoEnvironment, "run", invalid);
         Assert.Equal(1, rejected.ExitCode);
         Assert.Contains("keepLast", rejected.StandardError, StringComparison.Ordinal);
     }

@@ -42,10 +42,10 @@ public class KillDuringBackupTests
         // a quick incremental one.
         IReadOnlyDictionary<string, string> scratchEnv = new Dictionary<string, string>(env) { ["RESTIC_REPOSITORY"] = dir.Combine("scratch") };
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        var calibration = await CliRunner.RunAsync(scratchEnv, null, "init");
+        var calibration = await CliRunner.RunAsync(scratchEnv, "init");
         Assert.True(calibration.ExitCode == 0, calibration.StandardError);
         stopwatch.Restart();
-        var whole = await CliRunner.RunAsync(scratchEnv, null, "backup", big, "--pack-size", "4");
+        var whole = await CliRunner.RunAsync(scratchEnv, "backup", big, "--pack-size", "4");
         Assert.True(whole.ExitCode == 0, whole.StandardError);
         double wholeMs = stopwatch.Elapsed.TotalMilliseconds;
         var rng = new Random(1234);

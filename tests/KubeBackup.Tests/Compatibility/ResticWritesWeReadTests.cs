@@ -26,7 +26,7 @@ public class ResticWritesWeReadTests
 
         // Through the console host, as a restic user would restore.
         var env = new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = repoPath, ["RESTIC_PASSWORD"] = TestRepository.Password };
-        var restore = await CliRunner.RunAsync(env, null, "restore", "latest", "--target", dir.Combine("out"));
+        var restore = await CliRunner.RunAsync(env, "restore", "latest", "--target", dir.Combine("out"));
 
         Assert.True(restore.ExitCode == 0, restore.StandardOutput + restore.StandardError);
         // What restic 0.14 stored is what comes back: it records atime as mtime and link targets as text.

@@ -157,7 +157,7 @@ public class ForgetTests
         string[] flags = ["--keep-daily", "3", "--keep-weekly", "1", "--keep-tag", "monthly", "--group-by", "host,tags"];
 
         var theirs = JsonDocument.Parse(await restic.RunCheckedAsync(["forget", "--dry-run", "--json", .. flags])).RootElement;
-        var run = await CliRunner.RunAsync(env, null, ["forget", "--dry-run", "--json", "--compatibility", "0.14", .. flags]);
+        var run = await CliRunner.RunAsync(env, ["forget", "--dry-run", "--json", "--compatibility", "0.14", .. flags]);
         Assert.True(run.ExitCode == 0, run.StandardError);
         var ours = JsonDocument.Parse(run.StandardOutput).RootElement;
 
@@ -199,20 +199,20 @@ public class ForgetTests
         var path = await CreateAsync(dir);
         var env = Env(path);
 
-        var negative = await CliRunner.RunAsync(env, null, "forget", "--keep-daily", "-1");
+        var negative = await CliRunner.RunAsync(env, "forget", "--keep-daily", "-1");
         Assert.Equal(1, negative.ExitCode);
         Assert.Contains("use 'unlimited' instead", negative.StandardError, StringComparison.Ordinal);
 
-        var empty = await CliRunner.RunAsync(env, null, "forget");
+        var empty = await CliRunner.RunAsync(env, "forget");
         Assert.Equal(1, empty.ExitCode);
         Assert.Contains("no policy was specified", empty.StandardError, StringComparison.Ordinal);
 
-        var badDuration = await CliRunner.RunAsync(env, null, "forget", "--keep-within", "2w");
+        var badDuration = await CliRunner.RunAsync(env, "forget", "--keep-within", "2w");
         Assert.Equal(1, badDuration.ExitCode);
         Assert.Contains("invalid unit 'w' found after number 2", badDuration.StandardError, StringComparison.Ordinal);
 
         // Keep the newest per host (plus, current semantics, each host's oldest).
-        var run = await CliRunner.RunAsync(env, null, "forget", "--keep-last", "1", "--keep-monthly", "unlimited", "--json");
+        var run = await CliRunner.RunAsync(env, "forget", "--keep-last", "1", "--keep-monthly", "unlimited", "--json");
         Assert.True(run.ExitCode == 0, run.StandardError);
         var groups = JsonDocument.Parse(run.StandardOutput).RootElement.EnumerateArray().ToList();
         Assert.Equal(3, groups.Count);
@@ -221,22 +221,22 @@ public class ForgetTests
         Assert.Equal(["last snapshot", "monthly snapshot"], web1.GetProperty("reasons")[0].GetProperty("matches").EnumerateArray().Select(m => m.GetString()));
         Assert.Equal(["oldest monthly snapshot"], web1.GetProperty("reasons")[1].GetProperty("matches").EnumerateArray().Select(m => m.GetString()));
 
-        var snapshots = JsonDocument.Parse((await CliRunner.RunAsync(env, null, "snapshots", "--json")).StandardOutput).RootElement;
+        var snapshots = JsonDocument.Parse((await CliRunner.RunAsync(env, "snapshots", "--json")).StandardOutput).RootElement;
         Assert.Equal(groups.Sum(g => g.GetProperty("keep").GetArrayLength()), snapshots.GetArrayLength());
 
         // Forget by ID.
         var id = snapshots[0].GetProperty("short_id").GetString()!;
-        var byId = await CliRunner.RunAsync(env, null, "forget", id);
+        var byId = await CliRunner.RunAsync(env, "forget", id);
         Assert.True(byId.ExitCode == 0, byId.StandardError);
-        var after = JsonDocument.Parse((await CliRunner.RunAsync(env, null, "snapshots", "--json")).StandardOutput).RootElement;
+        var after = JsonDocument.Parse((await CliRunner.RunAsync(env, "snapshots", "--json")).StandardOutput).RootElement;
         Assert.Equal(snapshots.GetArrayLength() - 1, after.GetArrayLength());
         Assert.DoesNotContain(after.EnumerateArray(), s => s.GetProperty("short_id").GetString() == id);
 
         // forget --prune: the snapshots go, then the data only they used, and restic finds the repository intact.
-        var prune = await CliRunner.RunAsync(env, null, "forget", "--keep-last", "1", "--group-by", "", "--prune");
+        var prune = await CliRunner.RunAsync(env, "forget", "--keep-last", "1", "--group-by", "", "--prune");
         Assert.True(prune.ExitCode == 0, prune.StandardError);
         Assert.Contains("prune: deleted", prune.StandardOutput, StringComparison.Ordinal);
-        Assert.Single(JsonDocument.Parse((await CliRunner.RunAsync(env, null, "snapshots", "--json")).StandardOutput).RootElement.EnumerateArray());
+        Assert.Single(JsonDocument.Parse((await CliRunner.RunAsync(env, "snapshots", "--json")).StandardOutput).RootElement.EnumerateArray());
         var check = await new ResticCli(path, TestRepository.Password).RunAsync("check", "--read-data");
         Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
     }

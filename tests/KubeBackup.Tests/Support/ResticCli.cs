@@ -3,20 +3,6 @@ using System.Text;
 
 namespace KubeBackup.Tests.Support;
 
-/// <summary>The result of running the real restic.</summary>
-public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError)
-{
-    public ProcessResult EnsureSuccess(string what)
-    {
-        if (ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{what} exited with {ExitCode}.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
-        }
-
-        return this;
-    }
-}
-
 /// <summary>
 /// Runs the real restic binary (Debian's restic 0.14, installed by the test command) against a repository, with the
 /// password in the environment (never on the command line) and its cache in a private folder.

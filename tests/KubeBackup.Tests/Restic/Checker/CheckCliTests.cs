@@ -17,11 +17,11 @@ public class CheckCliTests
         CheckerLab.FlipByte(lab.PackPath(pack), offset + 7);
         var env = new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = lab.RepoPath, ["RESTIC_PASSWORD"] = TestRepository.Password };
 
-        var structural = await CliRunner.RunAsync(env, null, "check");
-        var text = await CliRunner.RunAsync(env, null, "check", "--read-data");
-        var json = await CliRunner.RunAsync(env, null, "--json", "check", "--read-data");
-        var conflicting = await CliRunner.RunAsync(env, null, "check", "--read-data", "--read-data-subset", "1/2");
-        var invalid = await CliRunner.RunAsync(env, null, "check", "--read-data-subset", "3/2");
+        var structural = await CliRunner.RunAsync(env, "check");
+        var text = await CliRunner.RunAsync(env, "check", "--read-data");
+        var json = await CliRunner.RunAsync(env, "--json", "check", "--read-data");
+        var conflicting = await CliRunner.RunAsync(env, "check", "--read-data", "--read-data-subset", "1/2");
+        var invalid = await CliRunner.RunAsync(env, "check", "--read-data-subset", "3/2");
 
         Assert.Equal(0, structural.ExitCode);
         Assert.Contains("no errors were found", structural.StandardOutput, StringComparison.Ordinal);

@@ -68,8 +68,8 @@ public class CleanRepositoryTests
         using var lab = await CheckerLab.CreateAsync(backups: 1);
         var env = new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = lab.RepoPath, ["RESTIC_PASSWORD"] = TestRepository.Password };
 
-        var text = await CliRunner.RunAsync(env, null, "check", "--read-data");
-        var json = await CliRunner.RunAsync(env, null, "check", "--read-data-subset", "1/3", "--json");
+        var text = await CliRunner.RunAsync(env, "check", "--read-data");
+        var json = await CliRunner.RunAsync(env, "check", "--read-data-subset", "1/3", "--json");
 
         Assert.True(text.ExitCode == 0, text.StandardOutput + text.StandardError);
         Assert.Contains("no errors were found", text.StandardOutput, StringComparison.Ordinal);

@@ -61,7 +61,7 @@ public class CopyTests
             await from.BackupAsync(options);
         }
 
-        var init = await CliRunner.RunAsync(env, null, "init", "--copy-chunker-params", "--from-repo", fromPath);
+        var init = await CliRunner.RunAsync(env, "init", "--copy-chunker-params", "--from-repo", fromPath);
         Assert.True(init.ExitCode == 0, init.StandardError);
         await using (var to = await TestRepository.OpenAsync(toPath))
         await using (var from = await TestRepository.OpenAsync(fromPath))
@@ -72,7 +72,7 @@ public class CopyTests
             await to.BackupAsync(options);
         }
 
-        var copy = await CliRunner.RunAsync(env, null, "copy", "--from-repo", fromPath);
+        var copy = await CliRunner.RunAsync(env, "copy", "--from-repo", fromPath);
 
         Assert.True(copy.ExitCode == 0, copy.StandardError);
         Assert.Contains("copied as", copy.StandardOutput, StringComparison.Ordinal);

@@ -77,13 +77,13 @@ public class KeyTests
         var newPassword = dir.Combine("new-password");
         File.WriteAllText(newPassword, "from a file\n");
 
-        var add = await CliRunner.RunAsync(env, null, "key", "add", "--new-password-file", newPassword);
+        var add = await CliRunner.RunAsync(env, "key", "add", "--new-password-file", newPassword);
         Assert.True(add.ExitCode == 0, add.StandardError);
-        var list = await CliRunner.RunAsync(env, null, "key", "list", "--json");
+        var list = await CliRunner.RunAsync(env, "key", "list", "--json");
         Assert.Equal(2, System.Text.Json.JsonDocument.Parse(list.StandardOutput).RootElement.GetArrayLength());
         Assert.Equal(0, (await new ResticCli(repoPath, "from a file").RunAsync("check")).ExitCode);
 
-        var unlock = await CliRunner.RunAsync(env, null, "unlock");
+        var unlock = await CliRunner.RunAsync(env, "unlock");
         Assert.Equal(0, unlock.ExitCode);
         Assert.Contains("no stale locks", unlock.StandardOutput, StringComparison.Ordinal);
     }

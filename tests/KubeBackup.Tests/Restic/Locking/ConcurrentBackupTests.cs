@@ -20,8 +20,8 @@ public class ConcurrentBackupTests
         var env = new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = repoPath, ["RESTIC_PASSWORD"] = TestRepository.Password };
 
         var results = await Task.WhenAll(
-            CliRunner.RunAsync(env, null, "backup", a, "--pack-size", "4"),
-            CliRunner.RunAsync(env, null, "backup", b, "--pack-size", "4"));
+            CliRunner.RunAsync(env, "backup", a, "--pack-size", "4"),
+            CliRunner.RunAsync(env, "backup", b, "--pack-size", "4"));
 
         Assert.All(results, r => Assert.True(r.ExitCode == 0, r.StandardError));
         var restic = new ResticCli(repoPath, TestRepository.Password);

@@ -159,7 +159,7 @@ public class PruneTests
         }
 
         Assert.True(killed >= 2, $"only {killed} prunes were still running when killed");
-        var final = await CliRunner.RunAsync(env, null, "prune", "--max-unused", "0%");
+        var final = await CliRunner.RunAsync(env, "prune", "--max-unused", "0%");
         Assert.True(final.ExitCode == 0, final.StandardError);
         var readData = await restic.RunAsync("check", "--read-data");
         Assert.True(readData.ExitCode == 0, readData.StandardOutput + readData.StandardError);
