@@ -44,7 +44,7 @@ if [ $# -eq 0 ]; then
   export KUBEBACKUP_CLI="$native/kubebackup"
   "$KUBEBACKUP_CLI" --version
   host_tests=$(grep -rl --include='*.cs' 'CliRunner\.' tests/KubeBackup.Tests tests/KubeBackup.Storage.Tests \
-    | xargs grep -ho 'class [A-Za-z]*Tests' | awk '{print "FullyQualifiedName~." $2}' | sort -u | paste -sd'|')
+    | xargs grep -ho 'class [A-Za-z0-9_]*Tests' | awk '{print "FullyQualifiedName~." $2}' | sort -u | paste -sd'|')
   for project in tests/KubeBackup.Tests tests/KubeBackup.Storage.Tests; do
     dotnet test "$project" -c Release --no-build --logger "console;verbosity=minimal" --filter "$host_tests"
   done
