@@ -64,16 +64,7 @@ internal sealed class Archiver
         var targets = NormalizeTargets(_options.Paths);
         // The lock's second look for a conflicting prune runs while the backup starts; the snapshot waits for it.
         await using var repoLock = await RepositoryLock.AcquireSharedAsync(_repository, cancellationToken).ConfigureAwait(false);
-        using var lockedCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, repoLock.LostToken);
-        try
-        {
-            return await RunLockedAsync(targets, repoLock, progress, lockedCts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (repoLock.IsLost && !cancellationToken.IsCancellationRequested)
-        {
-            await repoLock.ConfirmAsync(CancellationToken.None).ConfigureAwait(false); // throws RepositoryLockedException
-            throw;
-        }
+        return await repoLock.RunAsync(ct => RunLockedAsync(targets, repoLock, progress, ct), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<BackupResult> RunLockedAsync(List<string> targets, RepositoryLock repoLock, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)

@@ -114,47 +114,42 @@ internal sealed class RepositoryChecker
             // prune and forget take exclusive locks and are kept out.
             // The lock's second look for a conflicting prune runs while the check starts; the result waits for it.
             : await RepositoryLock.AcquireSharedAsync(_repository, cancellationToken).ConfigureAwait(false);
-        var callerToken = cancellationToken;
-        using var lockedCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, repoLock?.LostToken ?? CancellationToken.None);
-        cancellationToken = lockedCts.Token;
-        try
+        if (repoLock is null)
         {
-            // Snapshots are listed before the index is read, as restic does: a writer stores packs, then their index,
-            // then the snapshot, so every snapshot listed now has its blobs in the index read next, even with backups
-            // running beside this check (which the shared lock allows).
-            var snapshotFiles = await ListAsync(FileType.Snapshot, cancellationToken).ConfigureAwait(false);
-            await LoadIndexAsync(cancellationToken).ConfigureAwait(false);
-            await CheckPackFilesAsync(cancellationToken).ConfigureAwait(false);
-            var snapshots = await LoadSnapshotsAsync(snapshotFiles, cancellationToken).ConfigureAwait(false);
-            await WalkTreesAsync(snapshots, cancellationToken).ConfigureAwait(false);
-            CollectBlobHints();
-            var selected = SelectPacks();
-            if (selected is not null)
-            {
-                await ReadPacksAsync(selected, cancellationToken).ConfigureAwait(false);
-            }
+            return await CheckAsync(null, cancellationToken).ConfigureAwait(false);
+        }
 
-            var affectedSnapshots = await MapDamageAsync(snapshots, cancellationToken).ConfigureAwait(false);
-            if (repoLock is not null)
-            {
-                // A prune that won the race for the lock would show up as damage; no result without the lock.
-                await repoLock.ConfirmAsync(cancellationToken).ConfigureAwait(false);
-            }
+        await using (repoLock.ConfigureAwait(false))
+        {
+            return await repoLock.RunAsync(ct => CheckAsync(repoLock, ct), cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-            return BuildResult(snapshots.Count, affectedSnapshots);
-        }
-        catch (OperationCanceledException) when (repoLock is { IsLost: true } && !callerToken.IsCancellationRequested)
+    private async Task<CheckResult> CheckAsync(RepositoryLock? repoLock, CancellationToken cancellationToken)
+    {
+        // Snapshots are listed before the index is read, as restic does: a writer stores packs, then their index,
+        // then the snapshot, so every snapshot listed now has its blobs in the index read next, even with backups
+        // running beside this check (which the shared lock allows).
+        var snapshotFiles = await ListAsync(FileType.Snapshot, cancellationToken).ConfigureAwait(false);
+        await LoadIndexAsync(cancellationToken).ConfigureAwait(false);
+        await CheckPackFilesAsync(cancellationToken).ConfigureAwait(false);
+        var snapshots = await LoadSnapshotsAsync(snapshotFiles, cancellationToken).ConfigureAwait(false);
+        await WalkTreesAsync(snapshots, cancellationToken).ConfigureAwait(false);
+        CollectBlobHints();
+        var selected = SelectPacks();
+        if (selected is not null)
         {
-            await repoLock.ConfirmAsync(CancellationToken.None).ConfigureAwait(false); // throws RepositoryLockedException
-            throw;
+            await ReadPacksAsync(selected, cancellationToken).ConfigureAwait(false);
         }
-        finally
+
+        var affectedSnapshots = await MapDamageAsync(snapshots, cancellationToken).ConfigureAwait(false);
+        if (repoLock is not null)
         {
-            if (repoLock is not null)
-            {
-                await repoLock.DisposeAsync().ConfigureAwait(false);
-            }
+            // A prune that won the race for the lock would show up as damage; no result without the lock.
+            await repoLock.ConfirmAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        return BuildResult(snapshots.Count, affectedSnapshots);
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -37,13 +37,9 @@ internal static class Poly1305
     /// <paramref name="r"/> may be unclamped; it is clamped here.</summary>
     public static void ComputeTag(ReadOnlySpan<byte> r, ReadOnlySpan<byte> s, ReadOnlySpan<byte> message, Span<byte> tag)
     {
-        if (r.Length != 16 || s.Length != 16 || tag.Length != 16)
-        {
-            throw new ArgumentException("Poly1305 keys and tags are 16 bytes.");
-        }
-
         if (NativePoly1305.IsAvailable)
         {
+            ThrowIfBadLengths(r, s, tag);
             NativePoly1305.ComputeTag(r, s, message, tag);
         }
         else
@@ -52,13 +48,18 @@ internal static class Poly1305
         }
     }
 
-    /// <summary>The managed computation of <see cref="ComputeTag"/>, whatever the platform offers.</summary>
-    internal static void ComputeTagManaged(ReadOnlySpan<byte> r, ReadOnlySpan<byte> s, ReadOnlySpan<byte> message, Span<byte> tag)
+    private static void ThrowIfBadLengths(ReadOnlySpan<byte> r, ReadOnlySpan<byte> s, Span<byte> tag)
     {
         if (r.Length != 16 || s.Length != 16 || tag.Length != 16)
         {
             throw new ArgumentException("Poly1305 keys and tags are 16 bytes.");
         }
+    }
+
+    /// <summary>The managed computation of <see cref="ComputeTag"/>, whatever the platform offers.</summary>
+    internal static void ComputeTagManaged(ReadOnlySpan<byte> r, ReadOnlySpan<byte> s, ReadOnlySpan<byte> message, Span<byte> tag)
+    {
+        ThrowIfBadLengths(r, s, tag);
 
         (ulong r0, ulong r1) = ClampR(r);
         ulong h0 = 0, h1 = 0, h2 = 0;

@@ -123,6 +123,25 @@ public sealed class RepositoryLock : IAsyncDisposable
     /// <summary>Whether <see cref="LostToken"/> fired; then <see cref="ConfirmAsync"/> throws the reason.</summary>
     internal bool IsLost => _lost.IsCancellationRequested;
 
+    /// <summary>
+    /// Runs work under this lock: the work's token is also cancelled when the lock is lost, and that cancellation
+    /// surfaces as the <see cref="RepositoryLockedException"/> that explains it, not as an
+    /// <see cref="OperationCanceledException"/> the caller never asked for.
+    /// </summary>
+    internal async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lost.Token);
+        try
+        {
+            return await work(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (IsLost && !cancellationToken.IsCancellationRequested)
+        {
+            await ConfirmAsync(CancellationToken.None).ConfigureAwait(false); // throws RepositoryLockedException
+            throw;
+        }
+    }
+
     private async Task ConfirmInBackgroundAsync(ResticId id)
     {
         try

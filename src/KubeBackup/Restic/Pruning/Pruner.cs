@@ -53,16 +53,7 @@ internal sealed class Pruner
         // Planning only reads, so it runs while the lock is confirmed; nothing is deleted or written before that.
         var (repoLock, owned) = await RepositoryLock.AcquireExclusiveForOperationAsync(_repository, _options.RetryLock, cancellationToken).ConfigureAwait(false);
         await using var ownedLock = owned;
-        using var lockedCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, repoLock.LostToken);
-        try
-        {
-            return await RunLockedAsync(repoLock, clock, lockedCts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (repoLock.IsLost && !cancellationToken.IsCancellationRequested)
-        {
-            await repoLock.ConfirmAsync(CancellationToken.None).ConfigureAwait(false); // throws RepositoryLockedException
-            throw;
-        }
+        return await repoLock.RunAsync(ct => RunLockedAsync(repoLock, clock, ct), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<PruneResult> RunLockedAsync(RepositoryLock repoLock, Stopwatch clock, CancellationToken cancellationToken)

@@ -100,18 +100,12 @@ internal sealed class Restorer
         ArgumentException.ThrowIfNullOrEmpty(_options.Target);
         // The lock's second look for a conflicting prune runs while the restore starts; success waits for it.
         await using var repoLock = await RepositoryLock.AcquireSharedAsync(_repository, cancellationToken).ConfigureAwait(false);
-        using var lockedCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, repoLock.LostToken);
-        try
+        return await repoLock.RunAsync(async ct =>
         {
-            var result = await RunLockedAsync(snapshot, progress, lockedCts.Token).ConfigureAwait(false);
-            await repoLock.ConfirmAsync(lockedCts.Token).ConfigureAwait(false);
+            var result = await RunLockedAsync(snapshot, progress, ct).ConfigureAwait(false);
+            await repoLock.ConfirmAsync(ct).ConfigureAwait(false);
             return result;
-        }
-        catch (OperationCanceledException) when (repoLock.IsLost && !cancellationToken.IsCancellationRequested)
-        {
-            await repoLock.ConfirmAsync(CancellationToken.None).ConfigureAwait(false); // throws RepositoryLockedException
-            throw;
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<RestoreResult> RunLockedAsync(Snapshot snapshot, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
@@ -399,7 +393,7 @@ internal sealed class Restorer
                 }
 
                 // Through the open descriptor: no name lookups, and nothing can have replaced the file at its name.
-                ApplyFileMetadata(file.Handle, file.Node);
+                ApplyMetadata(new OpenFileTarget(file.Handle), file.Node, isSymlink: false);
                 file.Handle.Dispose();
                 Interlocked.Increment(ref _files);
             }
@@ -421,53 +415,29 @@ internal sealed class Restorer
         }
     }
 
-    /// <summary>As <see cref="ApplyMetadata"/>, for a regular file still open: fchown, fchmod, fsetxattr, futimens.</summary>
-    private void ApplyFileMetadata(SafeFileHandle handle, Node node)
+    private void ApplyMetadata(DirectoryHandle dir, Node node, bool isSymlink) =>
+        ApplyMetadata(new NamedEntryTarget(dir, node.Name), node, isSymlink);
+
+    // Generic over the target struct: the calls bind statically, no boxing per restored file.
+    private void ApplyMetadata<TTarget>(TTarget target, Node node, bool isSymlink)
+        where TTarget : struct, IMetadataTarget
     {
         // Owner first: chown clears setuid/setgid bits, so the mode must come after it.
         if (_restoreOwner)
         {
-            PosixFile.SetOwner(handle, node.Uid, node.Gid);
-        }
-
-        PosixFile.SetPermissions(handle, NodeFactory.PosixPermissions(node.Mode));
-        if (node.ExtendedAttributes is { } xattrs)
-        {
-            foreach (var a in xattrs)
-            {
-                try
-                {
-                    PosixFile.SetExtendedAttribute(handle, a.Name, a.Value);
-                }
-                catch (PosixException ex)
-                {
-                    _repository.Logger.LogDebug("Extended attribute {Name} of {Node} not restored: {Message}", a.Name, node.DisplayName, ex.Message);
-                }
-            }
-        }
-
-        // Last: every write and attribute change before this one moves the times.
-        PosixFile.SetTimes(handle, ToTimeSpec(node.AccessTime), ToTimeSpec(node.ModTime));
-    }
-
-    private void ApplyMetadata(DirectoryHandle dir, Node node, bool isSymlink)
-    {
-        // Owner first: chown clears setuid/setgid bits, so the mode must come after it.
-        if (_restoreOwner)
-        {
-            dir.SetOwner(node.Name, node.Uid, node.Gid);
+            target.SetOwner(node.Uid, node.Gid);
         }
 
         if (!isSymlink)
         {
-            dir.SetPermissions(node.Name, NodeFactory.PosixPermissions(node.Mode));
+            target.SetPermissions(NodeFactory.PosixPermissions(node.Mode));
             if (node.ExtendedAttributes is { } xattrs)
             {
                 foreach (var a in xattrs)
                 {
                     try
                     {
-                        dir.SetExtendedAttribute(node.Name, a.Name, a.Value);
+                        target.SetExtendedAttribute(a.Name, a.Value);
                     }
                     catch (PosixException ex)
                     {
@@ -477,7 +447,8 @@ internal sealed class Restorer
             }
         }
 
-        dir.SetTimes(node.Name, ToTimeSpec(node.AccessTime), ToTimeSpec(node.ModTime));
+        // Last: every write and attribute change before this one moves the times.
+        target.SetTimes(ToTimeSpec(node.AccessTime), ToTimeSpec(node.ModTime));
     }
 
     private static TimeSpec ToTimeSpec(GoTime t) => new(t.UnixSeconds, t.Nanoseconds);
