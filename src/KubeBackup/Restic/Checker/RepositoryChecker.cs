@@ -1042,10 +1042,11 @@ internal sealed class RepositoryChecker
             return false;
         }
 
-        byte[] plaintext = ArrayPool<byte>.Shared.Rent((int)location.PlaintextLength);
+        // Only a compressed blob needs room for its plaintext; an uncompressed one is verified where it is decrypted.
+        byte[]? plaintext = location.IsCompressed ? ArrayPool<byte>.Shared.Rent((int)location.PlaintextLength) : null;
         try
         {
-            _repository.OpenBlob(id, location, stored, plaintext.AsSpan(0, (int)location.PlaintextLength), fileName);
+            _repository.OpenBlobInPlace(id, location, stored, plaintext.AsSpan(0, plaintext is null ? 0 : (int)location.PlaintextLength), fileName);
             return true;
         }
         catch (IntegrityException ex)
@@ -1055,7 +1056,10 @@ internal sealed class RepositoryChecker
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(plaintext);
+            if (plaintext is not null)
+            {
+                ArrayPool<byte>.Shared.Return(plaintext);
+            }
         }
     }
 

@@ -361,18 +361,22 @@ internal sealed class Pruner
     /// into new packs and then delete the evidence.</summary>
     private void VerifyBlob(IndexBlob blob, ReadOnlySpan<byte> sealedBlob, string fileName)
     {
+        var location = new BlobLocation(ResticId.Zero, blob.Type, blob.Offset, blob.Length, blob.UncompressedLength);
         var copy = ArrayPool<byte>.Shared.Rent(sealedBlob.Length);
-        var plain = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, blob.PlaintextLength));
+        // Only a compressed blob needs room for its plaintext; an uncompressed one is checked where it is decrypted.
+        var plain = location.IsCompressed ? ArrayPool<byte>.Shared.Rent((int)blob.PlaintextLength) : null;
         try
         {
             sealedBlob.CopyTo(copy);
-            _repository.OpenBlob(blob.Id, new BlobLocation(ResticId.Zero, blob.Type, blob.Offset, blob.Length, blob.UncompressedLength),
-                copy.AsSpan(0, sealedBlob.Length), plain.AsSpan(0, (int)blob.PlaintextLength), fileName);
+            _repository.OpenBlobInPlace(blob.Id, location, copy.AsSpan(0, sealedBlob.Length), plain.AsSpan(0, plain is null ? 0 : (int)blob.PlaintextLength), fileName);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(copy);
-            ArrayPool<byte>.Shared.Return(plain);
+            if (plain is not null)
+            {
+                ArrayPool<byte>.Shared.Return(plain);
+            }
         }
     }
 }

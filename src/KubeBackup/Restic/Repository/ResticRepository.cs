@@ -357,11 +357,10 @@ public sealed partial class ResticRepository : IAsyncDisposable
     /// <param name="location">Where the index says it is.</param>
     /// <param name="destination">Exactly the blob's plaintext length.</param>
     /// <param name="cancellationToken">Stops the read.</param>
-    /// <param name="buffers">Where to rent the buffer for the stored bytes (a session's own pool), else the shared pool.</param>
-    internal async Task LoadBlobAsync(ResticId id, BlobLocation location, Memory<byte> destination, CancellationToken cancellationToken, ArrayPool<byte>? buffers = null)
+    internal async Task LoadBlobAsync(ResticId id, BlobLocation location, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var handle = new FileHandle(FileType.Pack, location.PackId.ToString());
-        var pool = buffers ?? ArrayPool<byte>.Shared;
+        var pool = ArrayPool<byte>.Shared;
         var stored = pool.Rent((int)location.Length);
         try
         {
@@ -374,8 +373,70 @@ public sealed partial class ResticRepository : IAsyncDisposable
         }
     }
 
-    /// <summary>Decrypts (in place), decompresses and verifies one stored blob.</summary>
+    /// <summary>
+    /// Reads a blob into a buffer rented from <paramref name="pool"/> and opens it there: an uncompressed blob (data
+    /// that did not shrink) is decrypted where it was read, so it costs one buffer and no copy; a compressed one is
+    /// decompressed into a second buffer. The caller returns <c>Buffer</c> to the pool; the plaintext is
+    /// <c>Buffer[Offset..Offset + location.PlaintextLength]</c>.
+    /// </summary>
+    internal async Task<(byte[] Buffer, int Offset)> LoadBlobPooledAsync(ResticId id, BlobLocation location, ArrayPool<byte> pool, CancellationToken cancellationToken)
+    {
+        var handle = new FileHandle(FileType.Pack, location.PackId.ToString());
+        var stored = pool.Rent((int)location.Length);
+        bool handedOver = false;
+        try
+        {
+            await Backend.ReadAsync(handle, location.Offset, stored.AsMemory(0, (int)location.Length), cancellationToken).ConfigureAwait(false);
+            if (!location.IsCompressed)
+            {
+                OpenBlobInPlace(id, location, stored.AsSpan(0, (int)location.Length), [], handle.RelativePath);
+                handedOver = true;
+                return (stored, CryptoKey.IvSize);
+            }
+
+            var plaintext = pool.Rent((int)location.PlaintextLength);
+            try
+            {
+                OpenBlobInPlace(id, location, stored.AsSpan(0, (int)location.Length), plaintext.AsSpan(0, (int)location.PlaintextLength), handle.RelativePath);
+            }
+            catch
+            {
+                pool.Return(plaintext);
+                throw;
+            }
+
+            return (plaintext, 0);
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                pool.Return(stored);
+            }
+        }
+    }
+
+    /// <summary>Decrypts (in place), decompresses and verifies one stored blob into <paramref name="destination"/>.</summary>
     internal void OpenBlob(ResticId id, BlobLocation location, Span<byte> stored, Span<byte> destination, string fileName)
+    {
+        var plaintext = OpenBlobInPlace(id, location, stored, location.IsCompressed ? destination : [], fileName);
+        if (!location.IsCompressed)
+        {
+            if (plaintext.Length != destination.Length)
+            {
+                throw new IntegrityException($"blob {id.ToShortString()} has {plaintext.Length} bytes, the index says {destination.Length}", fileName);
+            }
+
+            plaintext.CopyTo(destination);
+        }
+    }
+
+    /// <summary>
+    /// Decrypts one stored blob in place and verifies it. An uncompressed blob's plaintext is returned where it lies
+    /// (a slice of <paramref name="stored"/>; <paramref name="destination"/> is not used); a compressed one is
+    /// decompressed into <paramref name="destination"/> (exactly its plaintext length), which is returned.
+    /// </summary>
+    internal ReadOnlySpan<byte> OpenBlobInPlace(ResticId id, BlobLocation location, Span<byte> stored, Span<byte> destination, string fileName)
     {
         if (stored.Length < CryptoKey.Overhead)
         {
@@ -388,6 +449,7 @@ public sealed partial class ResticRepository : IAsyncDisposable
             throw new IntegrityException($"blob {id.ToShortString()} failed authentication (MAC mismatch)", fileName);
         }
 
+        ReadOnlySpan<byte> plaintext;
         if (location.IsCompressed)
         {
             try
@@ -398,21 +460,20 @@ public sealed partial class ResticRepository : IAsyncDisposable
             {
                 throw new IntegrityException($"blob {id.ToShortString()}: {ex.Message}", fileName, ex);
             }
+
+            plaintext = destination;
         }
         else
         {
-            if (plain.Length != destination.Length)
-            {
-                throw new IntegrityException($"blob {id.ToShortString()} has {plain.Length} bytes, the index says {destination.Length}", fileName);
-            }
-
-            plain.CopyTo(destination);
+            plaintext = plain;
         }
 
-        if (ResticId.Hash(destination) != id)
+        if (ResticId.Hash(plaintext) != id)
         {
             throw new IntegrityException($"blob {id.ToShortString()} does not match its ID (SHA-256 differs)", fileName);
         }
+
+        return plaintext;
     }
 
     /// <summary>Loads and decodes a tree blob.</summary>

@@ -342,11 +342,11 @@ internal sealed class Restorer
             if (!file.Failed && !ct.IsCancellationRequested)
             {
                 int length = (int)job.Location.PlaintextLength;
-                var buffer = _buffers.Rent(Math.Max(1, length));
+                byte[]? buffer = null;
                 try
                 {
-                    await _repository.LoadBlobAsync(job.Id, job.Location, buffer.AsMemory(0, length), ct, _buffers).ConfigureAwait(false);
-                    var data = buffer.AsSpan(0, length);
+                    (buffer, int start) = await _repository.LoadBlobPooledAsync(job.Id, job.Location, _buffers, ct).ConfigureAwait(false);
+                    var data = buffer.AsSpan(start, length);
                     // Zero blobs are left as holes; the final truncate gives the file its full length.
                     if (!_options.Sparse || data.IndexOfAnyExcept((byte)0) >= 0)
                     {
@@ -370,7 +370,10 @@ internal sealed class Restorer
                 }
                 finally
                 {
-                    _buffers.Return(buffer);
+                    if (buffer is not null)
+                    {
+                        _buffers.Return(buffer);
+                    }
                 }
             }
 
