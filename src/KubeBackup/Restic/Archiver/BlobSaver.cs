@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Threading.Channels;
 using KubeBackup.Restic.Chunking;
+using KubeBackup.Restic.Crypto;
 using KubeBackup.Restic.Model;
 using KubeBackup.Restic.Repository;
 
@@ -101,12 +102,24 @@ internal sealed class BlobSaver : IAsyncDisposable
         // before AddAsync returns, so the buffer is free again at once). Pooled sealed buffers would be rounded up to
         // powers of two: a 2 MiB chunk's sealed blob needs 2 MiB + 32 bytes, a 4 MiB array.
         byte[] sealedBuffer = [];
+        byte[] iv = new byte[CryptoKey.IvSize], mac = new byte[CryptoKey.MacSize];
         await foreach (var job in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
             try
             {
                 if (_stop.IsCancellationRequested)
                 {
+                    continue;
+                }
+
+                if (!_repository.TriesCompression(job.Type, job.Length))
+                {
+                    // Stored as it is (compression off, or a repository without compression): encrypted where it lies.
+                    // The chunk was hashed already and is not read again, so no sealed copy, and no chunk-sized
+                    // sealing buffer, is needed.
+                    var body = job.Buffer.AsMemory(0, job.Length);
+                    _repository.Key.SealInPlace(body.Span, iv, mac);
+                    await _writer.AddAsync(job.Type, job.Id, iv, body, mac, 0, job.Length).ConfigureAwait(false);
                     continue;
                 }
 

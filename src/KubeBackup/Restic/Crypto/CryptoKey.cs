@@ -128,6 +128,20 @@ internal sealed class CryptoKey
         ComputeMac(iv, ciphertext, destination[^MacSize..]);
     }
 
+    /// <summary>Encrypts <paramref name="data"/> where it lies with a fresh random IV, written to <paramref name="iv"/>,
+    /// and writes the MAC to <paramref name="mac"/>: the sealed blob is <c>iv ‖ data ‖ mac</c>, in three places.</summary>
+    public void SealInPlace(Span<byte> data, Span<byte> iv, Span<byte> mac)
+    {
+        if (iv.Length != IvSize || mac.Length != MacSize)
+        {
+            throw new ArgumentException("The IV and the MAC are 16 bytes each.");
+        }
+
+        NewIv(iv);
+        _cipher.Transform(iv, data, data);
+        ComputeMac(iv, data, mac);
+    }
+
     /// <summary>Seals into a new array.</summary>
     public byte[] Seal(ReadOnlySpan<byte> plaintext)
     {

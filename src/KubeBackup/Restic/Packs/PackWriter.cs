@@ -60,22 +60,35 @@ internal sealed class PackWriter : IDisposable
     public IReadOnlyList<PackBlob> Blobs => _blobs;
 
     /// <summary>Appends a sealed blob.</summary>
-    public void Add(ResticId id, ReadOnlySpan<byte> sealedBlob, uint uncompressedLength)
+    public void Add(ResticId id, ReadOnlySpan<byte> sealedBlob, uint uncompressedLength) => Add(id, [], sealedBlob, [], uncompressedLength);
+
+    /// <summary>Appends a blob sealed in three parts (IV, ciphertext, MAC: see <see cref="Crypto.CryptoKey.SealInPlace"/>),
+    /// written one after the other.</summary>
+    public void Add(ResticId id, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tail, uint uncompressedLength)
     {
+        int length = head.Length + body.Length + tail.Length;
         if (_finished)
         {
             throw new InvalidOperationException("The pack is finished.");
         }
 
-        if (_size + sealedBlob.Length > uint.MaxValue)
+        if (_size + length > uint.MaxValue)
         {
             throw new InvalidOperationException("A pack cannot exceed 4 GiB.");
         }
 
-        _file.Write(sealedBlob);
-        _hash.AppendData(sealedBlob);
-        _blobs.Add(new PackBlob(id, Type, (uint)_size, (uint)sealedBlob.Length, uncompressedLength));
-        _size += sealedBlob.Length;
+        Append(head);
+        Append(body);
+        Append(tail);
+
+        _blobs.Add(new PackBlob(id, Type, (uint)_size, (uint)length, uncompressedLength));
+        _size += length;
+    }
+
+    private void Append(ReadOnlySpan<byte> part)
+    {
+        _file.Write(part);
+        _hash.AppendData(part);
     }
 
     /// <summary>Appends the sealed header and its length and returns the pack's ID, with the file rewound for upload.</summary>

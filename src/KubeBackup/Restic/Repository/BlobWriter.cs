@@ -104,7 +104,12 @@ internal sealed class BlobWriter : IAsyncDisposable
     public bool Has(ResticId id, BlobType type) => _queued.ContainsKey(new BlobKey(id, type)) || _repository.Index.Contains(id, type);
 
     /// <summary>Appends a sealed blob reserved with <see cref="TryReserve"/>. Waits when the upload queue is full.</summary>
-    public async ValueTask AddAsync(BlobType type, ResticId id, ReadOnlyMemory<byte> sealedBlob, uint uncompressedLength, int plaintextLength)
+    public ValueTask AddAsync(BlobType type, ResticId id, ReadOnlyMemory<byte> sealedBlob, uint uncompressedLength, int plaintextLength) =>
+        AddAsync(type, id, default, sealedBlob, default, uncompressedLength, plaintextLength);
+
+    /// <summary>As the other overload, for a blob sealed in three parts (IV, ciphertext, MAC), each where it lies.</summary>
+    public async ValueTask AddAsync(BlobType type, ResticId id, ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> tail,
+        uint uncompressedLength, int plaintextLength)
     {
         ThrowIfFailed();
         PackWriter? writer;
@@ -117,7 +122,7 @@ internal sealed class BlobWriter : IAsyncDisposable
         PackWriter? full = null;
         try
         {
-            writer.Add(id, sealedBlob.Span, uncompressedLength);
+            writer.Add(id, head.Span, body.Span, tail.Span, uncompressedLength);
         }
         catch
         {
@@ -137,7 +142,7 @@ internal sealed class BlobWriter : IAsyncDisposable
             }
         }
 
-        Interlocked.Add(ref _packedBytes, sealedBlob.Length);
+        Interlocked.Add(ref _packedBytes, head.Length + body.Length + tail.Length);
         Interlocked.Add(ref _plainBytesAdded, plaintextLength);
         Interlocked.Increment(ref _blobsAdded);
         Interlocked.Increment(ref BlobsAddedByType[(int)type]);

@@ -499,8 +499,7 @@ public sealed partial class ResticRepository : IAsyncDisposable
     internal int SealBlob(BlobType type, ReadOnlySpan<byte> plaintext, Span<byte> destination, out uint uncompressedLength)
     {
         uncompressedLength = 0;
-        bool compress = SupportsCompression && plaintext.Length > 0 && (type == BlobType.Tree || Options.Compression != CompressionMode.Off);
-        if (compress)
+        if (TriesCompression(type, plaintext.Length))
         {
             var body = destination[CryptoKey.IvSize..^CryptoKey.MacSize];
             int n = Zstd.Compress(plaintext, body, Zstd.LevelFor(Options.Compression));
@@ -517,6 +516,11 @@ public sealed partial class ResticRepository : IAsyncDisposable
         Key.Seal(plaintext, destination[..(plaintext.Length + CryptoKey.Overhead)]);
         return plaintext.Length + CryptoKey.Overhead;
     }
+
+    /// <summary>Whether <see cref="SealBlob"/> tries to compress a blob of this type and length; if not, it is sealed
+    /// as it is.</summary>
+    internal bool TriesCompression(BlobType type, int length) =>
+        SupportsCompression && length > 0 && (type == BlobType.Tree || Options.Compression != CompressionMode.Off);
 
     /// <summary>The largest sealed size of a blob of <paramref name="plaintextLength"/> bytes.</summary>
     internal static int MaxSealedLength(int plaintextLength) => Math.Max(plaintextLength, Zstd.CompressBound(plaintextLength)) + CryptoKey.Overhead;
