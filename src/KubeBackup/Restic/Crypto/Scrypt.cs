@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 
 namespace KubeBackup.Restic.Crypto;
@@ -52,9 +53,17 @@ public static class Scrypt
     public static void DeriveKey(ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, ScryptParameters parameters, Span<byte> output) =>
         DeriveKey(password, salt, parameters, output, Environment.ProcessorCount);
 
-    /// <summary>As the public overload, with a cap on how many lanes run at once (1 = sequentially, like Go) and,
-    /// for tests, a forced V stride (see <see cref="StrideFor"/>).</summary>
-    internal static void DeriveKey(ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, ScryptParameters parameters, Span<byte> output, int maxParallelLanes, int? stride = null)
+    /// <summary>As the public overload, with a cap on the threads (1 = the lanes one after another, like Go, when
+    /// <paramref name="pairLanes"/> is off), whether a thread may run two lanes at once (default: where
+    /// <see cref="Salsa20Core.PairSupported"/>), and, for tests, a forced V stride (see <see cref="StrideFor"/>).</summary>
+    internal static void DeriveKey(
+        ReadOnlySpan<byte> password,
+        ReadOnlySpan<byte> salt,
+        ScryptParameters parameters,
+        Span<byte> output,
+        int maxThreads,
+        int? stride = null,
+        bool? pairLanes = null)
     {
         parameters.Validate();
         if (output.IsEmpty)
@@ -70,28 +79,46 @@ public static class Scrypt
             // B = PBKDF2-HMAC-SHA256(P, S, 1, p·128·r); then each 128·r-byte lane goes through ROMix independently.
             Rfc2898DeriveBytes.Pbkdf2(password, salt, b, 1, HashAlgorithmName.SHA256);
 
-            int workers = Math.Max(1, Math.Min(Math.Min(p, maxParallelLanes), MaxWorkers));
-            int s = Math.Min(stride ?? StrideFor(workers), n);
-            if (workers == 1)
+            bool pair = (pairLanes ?? true) && Salsa20Core.PairSupported;
+            LanePlan plan = PlanLanes(p, maxThreads, pair ? PairCost : null);
+            int s = Math.Min(stride ?? plan.Stride, n);
+            int groupSize = plan.LanesPerThread;
+            int groups = (p + groupSize - 1) / groupSize;
+
+            // A group is the lanes one thread runs at once: one lane, or two interleaved (the last may be one short).
+            void RunGroup(int group, Scratch scratch)
             {
-                using var scratch = new Scratch(n, r, s);
-                for (int lane = 0; lane < p; lane++)
+                int first = group * groupSize;
+                if (groupSize == 2 && first + 1 < p)
                 {
-                    RoMix(b.AsSpan(lane * laneBytes, laneBytes), n, r, s, scratch.Span);
+                    RoMixPair(b.AsSpan(first * laneBytes, laneBytes), b.AsSpan((first + 1) * laneBytes, laneBytes), n, r, s, scratch);
+                }
+                else
+                {
+                    RoMix(b.AsSpan(first * laneBytes, laneBytes), n, r, s, scratch.Lane(0));
+                }
+            }
+
+            if (plan.Threads == 1)
+            {
+                using var scratch = new Scratch(n, r, s, groupSize);
+                for (int group = 0; group < groups; group++)
+                {
+                    RunGroup(group, scratch);
                 }
             }
             else
             {
-                // Each worker allocates one V buffer and reuses it for every lane it runs, so memory stays at
-                // workers·128·r·N/stride, which the stride keeps at or below one full V.
+                // Each thread allocates its scratch once and reuses it for every group it runs, so memory stays at
+                // (lanes in flight)·128·r·N/stride, which the stride keeps at or below one full V.
                 Parallel.For(
                     0,
-                    p,
-                    new ParallelOptions { MaxDegreeOfParallelism = workers },
-                    () => new Scratch(n, r, s),
-                    (lane, _, scratch) =>
+                    groups,
+                    new ParallelOptions { MaxDegreeOfParallelism = plan.Threads },
+                    () => new Scratch(n, r, s, groupSize),
+                    (group, _, scratch) =>
                     {
-                        RoMix(b.AsSpan(lane * laneBytes, laneBytes), n, r, s, scratch.Span);
+                        RunGroup(group, scratch);
                         return scratch;
                     },
                     scratch => scratch.Dispose());
@@ -106,16 +133,56 @@ public static class Scrypt
     }
 
     /// <summary>More lanes at once than this would need a stride whose recomputation eats the gain.</summary>
-    private const int MaxWorkers = 4;
+    private const int MaxLanesInFlight = 4;
+
+    /// <summary>How a derivation's lanes are spread: threads, lanes per thread at once, V stride.</summary>
+    internal readonly record struct LanePlan(int Threads, int LanesPerThread, int Stride);
 
     /// <summary>
-    /// How sparsely ROMix keeps V when <paramref name="workers"/> lanes run at once: every stride-th block only, the
-    /// others recomputed from the kept one when the second loop asks for them (scrypt's time–memory trade-off). A
-    /// stride of w costs a lane (2.5 + (w−2)/2)·N BlockMix calls instead of 2·N, and keeps w parallel lanes within
-    /// the memory of one full V — what Go's sequential scrypt (restic) needs. With 2 lanes at once that is 1.25× the
-    /// work per lane for half the wall time of a sequential derivation at the same peak memory.
+    /// Picks threads and lanes per thread for the least estimated wall time at the memory of one full V. Running
+    /// w lanes at once needs stride <see cref="StrideFor"/>(w), which costs each lane (2 + (s−1)/2)/2 of a full-V
+    /// lane; a pair on one thread costs little more than a single lane (one Salsa20/8 is a chain of dependent steps,
+    /// so a second chain fills idle units). With two cores: p = 2–4 and p ≥ 7 go faster paired (four lanes at
+    /// stride 4); p = 5–6 too where pairs cost no more than singles (AVX2), as two single lanes where they cost 1.25x.
+    /// The estimate only ranks plans: a sparse V also misses the cache less, so real strides cost less than it says
+    /// (native executable, p = 7, two cores: 0.32 → 0.22 s; p = 5: 0.24 → 0.22 s).
     /// </summary>
-    internal static int StrideFor(int workers) => workers <= 1 ? 1 : (int)BitOperations.RoundUpToPowerOf2((uint)workers);
+    /// <param name="p">Lanes.</param>
+    /// <param name="maxThreads">Threads that may run at once.</param>
+    /// <param name="pairCost">The time of a paired ROMix relative to a single one at the same stride; null: no pairs.</param>
+    internal static LanePlan PlanLanes(int p, int maxThreads, double? pairCost)
+    {
+        LanePlan best = new(1, 1, 1);
+        double bestCost = double.MaxValue;
+        for (int perThread = 1; perThread <= (pairCost is null ? 1 : 2); perThread++)
+        {
+            int groups = (p + perThread - 1) / perThread;
+            int threads = Math.Max(1, Math.Min(Math.Min(groups, maxThreads), MaxLanesInFlight / perThread));
+            int stride = StrideFor(threads * perThread);
+            // Rounds of groups, each costing one lane at this stride (a pair measured ~10% dearer than a single).
+            double cost = Math.Ceiling((double)groups / threads) * (2 + (stride - 1) / 2.0) / 2 * (perThread == 2 ? pairCost!.Value : 1);
+            if (cost < bestCost - 1e-9)
+            {
+                bestCost = cost;
+                best = new LanePlan(threads, perThread, stride);
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Time of a paired ROMix relative to a single one at the same stride. With AVX-512 a rotation is one
+    /// instruction and the pair measured 1.26 (the benchmarks' "p=2 as one pair" against "p=1, V stride 2"); with
+    /// AVX2 alone (the native executable's target) the single chain is longer and the pair came out at ~1.0 (p = 5
+    /// and 7 keys, two cores).</summary>
+    private static double PairCost => Avx512F.VL.IsSupported ? 1.25 : 1.0;
+
+    /// <summary>
+    /// How sparsely ROMix keeps V when <paramref name="lanes"/> lanes run at once: every stride-th block only, the
+    /// others recomputed from the kept one when the second loop asks for them (scrypt's time–memory trade-off). A
+    /// stride of s costs a lane (2 + (s−1)/2)·N BlockMix calls instead of 2·N, and keeps that many lanes within the
+    /// memory of one full V — what Go's sequential scrypt (restic) needs.
+    /// </summary>
+    internal static int StrideFor(int lanes) => lanes <= 1 ? 1 : (int)BitOperations.RoundUpToPowerOf2((uint)lanes);
 
     /// <summary>Chooses parameters the way restic does on <c>init</c> and <c>key add</c>: r = 8, N the largest power of two
     /// whose memory (128·r·N) stays under <paramref name="maxMemoryBytes"/>, and p raised until one derivation takes
@@ -199,26 +266,35 @@ public static class Scrypt
     {
         Span<byte> output = stackalloc byte[32];
         long start = Stopwatch.GetTimestamp();
-        DeriveKey(password, salt, parameters, output, maxParallelLanes: 1);
+        DeriveKey(password, salt, parameters, output, maxThreads: 1, pairLanes: false);
         return Stopwatch.GetElapsedTime(start);
     }
 
-    /// <summary>ROMix's V array and two blocks (128·r·(N+2) bytes, 32 MiB with restic's parameters), in native memory:
-    /// a managed array that size lands on the large object heap, which only a full collection gives back, so every
-    /// repository open would leave tens of megabytes resident for the rest of the run. Freed (and zeroed) at once.</summary>
+    /// <summary>ROMix's working memory for the lanes one thread runs at once: per lane, V's kept blocks and four more
+    /// (X, Y and two for recomputing a skipped V entry); for a pair, one block of zeros as well. 128·r·(N+4) bytes
+    /// for one lane with a full V (32 MiB with restic's parameters), in native memory: a managed array that size lands
+    /// on the large object heap, which only a full collection gives back, so every repository open would leave tens of
+    /// megabytes resident for the rest of the run. Freed (and zeroed) at once.</summary>
     private sealed unsafe class Scratch : IDisposable
     {
+        private readonly nuint _laneWords;
         private readonly nuint _words;
         private uint* _memory;
 
-        public Scratch(int n, int r, int stride)
+        public Scratch(int n, int r, int stride, int lanes)
         {
-            // V keeps N/stride blocks; X and Y, and two more for recomputing a skipped V entry.
-            _words = checked((nuint)(n / stride + 4) * 32 * (nuint)r);
+            _laneWords = checked((nuint)(n / stride + 4) * 32 * (nuint)r);
+            _words = checked(_laneWords * (nuint)lanes + (lanes > 1 ? 32 * (nuint)r : 0));
             _memory = (uint*)NativeMemory.Alloc(_words, sizeof(uint));
+            NativeMemory.Clear(_memory + _laneWords * (nuint)lanes, (_words - _laneWords * (nuint)lanes) * sizeof(uint));
         }
 
-        public Span<uint> Span => new(_memory, checked((int)_words));
+        public Span<uint> Lane(int index) => new(_memory + _laneWords * (nuint)index, checked((int)_laneWords));
+
+        /// <summary>The block of zeros after the lanes (pairs only): the second input of a plain BlockMix.</summary>
+        public uint* Zero(int lanes) => _memory + _laneWords * (nuint)lanes;
+
+        public uint* LaneStart(int index) => _memory + _laneWords * (nuint)index;
 
         public void Dispose()
         {
@@ -228,6 +304,137 @@ public static class Scrypt
                 NativeMemory.Free(_memory);
                 _memory = null;
             }
+        }
+    }
+
+    /// <summary>
+    /// Where one lane of a pair stands in ROMix's second loop. Each step is one BlockMix: either the next replayed
+    /// block towards a V entry that was not kept, or the loop's own <c>X = BlockMix(X ⊕ V[j])</c>. The two lanes need
+    /// different numbers of replays, so each keeps its own queue and a paired call serves whatever each needs next.
+    /// </summary>
+    private unsafe struct LaneCursor
+    {
+        public uint* V, X, Y, T0, T1;
+        public int Step;
+        public int Replays;
+        public uint* Source;
+
+        /// <summary>The inputs and output of this lane's next BlockMix (its result is <c>BlockMix(a ⊕ b)</c>).</summary>
+        public readonly void Next(uint* zero, out uint* a, out uint* b, out uint* output)
+        {
+            if (Replays > 0)
+            {
+                a = Source;
+                b = zero;
+                output = Source == T0 ? T1 : T0;
+            }
+            else
+            {
+                a = X;
+                b = Source;
+                output = Y;
+            }
+        }
+
+        /// <summary>Moves past the BlockMix <see cref="Next"/> described.</summary>
+        public void Advance(int n, int r, int stride)
+        {
+            if (Replays > 0)
+            {
+                Source = Source == T0 ? T1 : T0;
+                Replays--;
+                return;
+            }
+            uint* swap = X;
+            X = Y;
+            Y = swap;
+            if (++Step < n)
+            {
+                Target(n, r, stride);
+            }
+        }
+
+        /// <summary>Integerify: j from X's last block; V[j] is the kept block before it, replayed j mod stride times.</summary>
+        public void Target(int n, int r, int stride)
+        {
+            int j = (int)(X[(2 * r - 1) * 16] & (uint)(n - 1));
+            Source = V + (nuint)(j / stride) * 32 * (nuint)r;
+            Replays = j & (stride - 1);
+        }
+    }
+
+    /// <summary>ROMix on two lanes at once (<see cref="Salsa20Core.BlockMixPair"/>), each in place, each keeping every
+    /// <paramref name="stride"/>-th V block; the same result as <see cref="RoMix"/> on each lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RoMixPair(Span<byte> lane0, Span<byte> lane1, int n, int r, int stride, Scratch scratch)
+    {
+        int blockWords = 32 * r;
+        int kept = n / stride;
+        uint* zero = scratch.Zero(2);
+        var c0 = Cursor(scratch.LaneStart(0));
+        var c1 = Cursor(scratch.LaneStart(1));
+        for (int i = 0; i < 2 * r; i++)
+        {
+            Salsa20Core.ToDiagonal(lane0.Slice(i * 64, 64), new Span<uint>(c0.X + i * 16, 16));
+            Salsa20Core.ToDiagonal(lane1.Slice(i * 64, 64), new Span<uint>(c1.X + i * 16, 16));
+        }
+
+        // First loop, both lanes in step: every stride-th X kept in V, X = BlockMix(X).
+        nuint blockBytes = (nuint)blockWords * sizeof(uint);
+        for (int i = 0; i < n; i++)
+        {
+            if ((i & (stride - 1)) == 0)
+            {
+                nuint slot = (nuint)(i / stride) * (nuint)blockWords;
+                NativeMemory.Copy(c0.X, c0.V + slot, blockBytes);
+                NativeMemory.Copy(c1.X, c1.V + slot, blockBytes);
+            }
+            Salsa20Core.BlockMixPair(ref *c0.X, ref *zero, ref *c0.Y, ref *c1.X, ref *zero, ref *c1.Y, r);
+            uint* swap0 = c0.X;
+            c0.X = c0.Y;
+            c0.Y = swap0;
+            uint* swap1 = c1.X;
+            c1.X = c1.Y;
+            c1.Y = swap1;
+        }
+
+        // Second loop: paired while both lanes have steps left, then the rest of the longer one alone.
+        c0.Target(n, r, stride);
+        c1.Target(n, r, stride);
+        while (c0.Step < n && c1.Step < n)
+        {
+            c0.Next(zero, out uint* a0, out uint* b0, out uint* o0);
+            c1.Next(zero, out uint* a1, out uint* b1, out uint* o1);
+            Salsa20Core.BlockMixPair(ref *a0, ref *b0, ref *o0, ref *a1, ref *b1, ref *o1, r);
+            c0.Advance(n, r, stride);
+            c1.Advance(n, r, stride);
+        }
+        FinishAlone(ref c0, zero, n, r, stride);
+        FinishAlone(ref c1, zero, n, r, stride);
+
+        for (int i = 0; i < 2 * r; i++)
+        {
+            Salsa20Core.FromDiagonal(new ReadOnlySpan<uint>(c0.X + i * 16, 16), lane0.Slice(i * 64, 64));
+            Salsa20Core.FromDiagonal(new ReadOnlySpan<uint>(c1.X + i * 16, 16), lane1.Slice(i * 64, 64));
+        }
+
+        LaneCursor Cursor(uint* start) => new()
+        {
+            V = start,
+            X = start + (nuint)kept * (nuint)blockWords,
+            Y = start + (nuint)(kept + 1) * (nuint)blockWords,
+            T0 = start + (nuint)(kept + 2) * (nuint)blockWords,
+            T1 = start + (nuint)(kept + 3) * (nuint)blockWords,
+        };
+    }
+
+    private static unsafe void FinishAlone(ref LaneCursor cursor, uint* zero, int n, int r, int stride)
+    {
+        while (cursor.Step < n)
+        {
+            cursor.Next(zero, out uint* a, out uint* b, out uint* output);
+            Salsa20Core.BlockMix(ref *a, ref *b, xorInput: true, ref *output, r);
+            cursor.Advance(n, r, stride);
         }
     }
 

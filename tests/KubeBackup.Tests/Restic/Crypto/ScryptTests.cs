@@ -37,19 +37,67 @@ public class ScryptTests
 
         byte[] parallel = new byte[length], sequential = new byte[length];
         Scrypt.DeriveKey(password, salt, new ScryptParameters(n, r, p), parallel);
-        Scrypt.DeriveKey(password, salt, new ScryptParameters(n, r, p), sequential, maxParallelLanes: 1);
+        Scrypt.DeriveKey(password, salt, new ScryptParameters(n, r, p), sequential, maxThreads: 1, pairLanes: false);
         Assert.Equal(expected, parallel);
         Assert.Equal(expected, sequential);
 
-        // The sparse-V (time–memory trade-off) paths must give the same key, whichever lanes run together.
-        foreach (int stride in new[] { 2, 4 })
+        // The sparse-V (time–memory trade-off) paths must give the same key, whichever lanes run together, alone or
+        // paired on one thread (pairs where the vector path exists; elsewhere the flag falls back to single lanes).
+        foreach (int stride in new[] { 1, 2, 4, 8 })
         {
-            byte[] sparse = new byte[length], sparseParallel = new byte[length];
-            Scrypt.DeriveKey(password, salt, new ScryptParameters(n, r, p), sparse, maxParallelLanes: 1, stride);
-            Scrypt.DeriveKey(password, salt, new ScryptParameters(n, r, p), sparseParallel, maxParallelLanes: 4, stride);
-            Assert.Equal(expected, sparse);
-            Assert.Equal(expected, sparseParallel);
+            foreach (bool pair in new[] { false, true })
+            {
+                bool paired = pair && Salsa20Core.PairSupported;
+                byte[] sparse = new byte[length], sparseParallel = new byte[length];
+                Scrypt.DeriveKey(password, salt, new ScryptParameters(n, r, p), sparse, maxThreads: 1, stride, paired);
+                Scrypt.DeriveKey(password, salt, new ScryptParameters(n, r, p), sparseParallel, maxThreads: 4, stride, paired);
+                Assert.Equal(expected, sparse);
+                Assert.Equal(expected, sparseParallel);
+            }
         }
+    }
+
+    [Theory]
+    // pair cost 1.0 (AVX2: a pair costs what a single lane costs)
+    [InlineData(2, 1, 1.0, 1, 2, 2, 1)]   // one core: both lanes as a pair, within one full V
+    [InlineData(2, 2, 1.0, 2, 1, 2, 1)]   // two lanes, two cores: one each (a tie keeps singles)
+    [InlineData(4, 2, 1.0, 2, 2, 4, 1)]   // four lanes, two cores: two pairs at stride 4
+    [InlineData(5, 2, 1.0, 2, 2, 4, 2)]
+    [InlineData(7, 2, 1.0, 2, 2, 4, 2)]
+    [InlineData(11, 2, 1.0, 2, 2, 4, 3)]  // what restic 0.14 picked on the development machine
+    [InlineData(11, 8, 1.0, 4, 1, 4, 3)]  // never more than four lanes in flight; with cores to spare, singles
+    // pair cost 1.25 (AVX-512)
+    [InlineData(2, 1, 1.25, 1, 2, 2, 1)]
+    [InlineData(4, 2, 1.25, 2, 2, 4, 1)]
+    [InlineData(5, 2, 1.25, 2, 1, 2, 3)]  // two pairs and then a single alone would cost more
+    [InlineData(7, 2, 1.25, 2, 2, 4, 2)]
+    public void Lane_plan_keeps_memory_at_one_full_V(int p, int cores, double pairCost, int threads, int perThread, int stride, int rounds)
+    {
+        var plan = Scrypt.PlanLanes(p, cores, pairCost);
+        Assert.Equal(new Scrypt.LanePlan(threads, perThread, stride), plan);
+        Assert.True(plan.Threads * plan.LanesPerThread <= plan.Stride, "lanes in flight must fit in one full V");
+        int groups = (p + plan.LanesPerThread - 1) / plan.LanesPerThread;
+        Assert.Equal(rounds, (groups + plan.Threads - 1) / plan.Threads);
+        Assert.Equal(new Scrypt.LanePlan(1, 1, 1), Scrypt.PlanLanes(p, 1, pairCost: null));
+    }
+
+    [Fact]
+    public void Paired_BlockMix_equals_two_single_ones()
+    {
+        if (!Salsa20Core.PairSupported)
+        {
+            return; // no 256-bit path on this CPU; DeriveKey never pairs here, and the key tests above cover it
+        }
+        const int r = 3;
+        var rng = new Random(7);
+        uint[] Block() => Enumerable.Range(0, 32 * r).Select(_ => (uint)rng.Next()).ToArray();
+        uint[] a0 = Block(), b0 = Block(), a1 = Block(), b1 = Block();
+        uint[] pair0 = new uint[32 * r], pair1 = new uint[32 * r], single0 = new uint[32 * r], single1 = new uint[32 * r];
+        Salsa20Core.BlockMixPair(ref a0[0], ref b0[0], ref pair0[0], ref a1[0], ref b1[0], ref pair1[0], r);
+        Salsa20Core.BlockMix(ref a0[0], ref b0[0], xorInput: true, ref single0[0], r);
+        Salsa20Core.BlockMix(ref a1[0], ref b1[0], xorInput: true, ref single1[0], r);
+        Assert.Equal(single0, pair0);
+        Assert.Equal(single1, pair1);
     }
 
     [Theory]
