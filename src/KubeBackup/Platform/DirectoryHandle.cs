@@ -260,6 +260,11 @@ internal sealed class DirectoryHandle : IDisposable
         PosixNames.Validate(name);
         var result = new List<(string Name, byte[] Value)>();
         using var lease = new DescriptorLease(handle);
+        if (HasNoExtendedAttributes(lease.Descriptor, name))
+        {
+            return result;
+        }
+
         fixed (byte* path = ProcPath(lease.Descriptor, name))
         {
             byte[] list;
@@ -317,6 +322,40 @@ internal sealed class DirectoryHandle : IDisposable
 
         return result;
     }
+
+    /// <summary>
+    /// True when listxattrat(2) says the child has no attributes, the common case a backup asks about for every file.
+    /// It looks the name up in this directory directly; the /proc path the other xattr calls need costs a procfs
+    /// lookup and permission check per file (about a tenth of a no-change backup's CPU). False when there are
+    /// attributes or the kernel lacks the call (before Linux 6.13, or filtered by seccomp): the caller then lists
+    /// them the portable way, which also reports any error.
+    /// </summary>
+    private static unsafe bool HasNoExtendedAttributes(int descriptor, ReadOnlySpan<byte> name)
+    {
+        if (s_noListXAttrAt)
+        {
+            return false;
+        }
+
+        Span<byte> scratch = stackalloc byte[NameScratch];
+        nint size;
+        fixed (byte* p = Terminate(name, scratch))
+        {
+            size = ListXAttrAt(descriptor, p, AT_SYMLINK_NOFOLLOW, null, 0);
+        }
+
+        if (size < 0 && PosixNames.LastErrno() is ENOSYS or EPERM)
+        {
+            // Real listing errors are ENOENT, EACCES and the like; ENOSYS (old kernel) and EPERM (a seccomp filter
+            // that does not know the call) mean the call itself is unavailable, for good.
+            s_noListXAttrAt = true;
+        }
+        return size == 0;
+    }
+
+    /// <summary>Set once listxattrat(2) turned out to be unavailable; only x86_64 and arm64 share its number.</summary>
+    private static volatile bool s_noListXAttrAt =
+        RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.Arm64);
 
     // ---- writing (restore) ----
 

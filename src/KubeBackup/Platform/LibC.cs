@@ -240,6 +240,17 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "llistxattr", SetLastError = true)]
     internal static partial nint LListXAttr(byte* path, byte* list, nuint size);
 
+    /// <summary>listxattrat(2), Linux 6.13 and later: a child's attribute names, looked up relative to a directory
+    /// descriptor. glibc 2.36 has no wrapper, so it goes through <c>syscall(2)</c>; its number is the same on x86_64
+    /// and arm64 (new system calls share one table), the only architectures this layer runs on.</summary>
+    internal static nint ListXAttrAt(int dirfd, byte* name, int atFlags, byte* list, nuint size) =>
+        Syscall(SysListXAttrAt, dirfd, (nint)name, atFlags, (nint)list, (nint)size);
+
+    private const nint SysListXAttrAt = 465;
+
+    [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
+    private static partial nint Syscall(nint number, nint a1, nint a2, nint a3, nint a4, nint a5);
+
     [LibraryImport(Library, EntryPoint = "lgetxattr", SetLastError = true)]
     internal static partial nint LGetXAttr(byte* path, byte* name, byte* value, nuint size);
 

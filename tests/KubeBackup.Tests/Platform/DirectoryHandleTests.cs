@@ -460,6 +460,14 @@ public class DirectoryHandleTests
         Assert.Equal(("trusted.kb", "on-link"), dir.ReadExtendedAttributes("link"u8).Select(a => (a.Name, Encoding.UTF8.GetString(a.Value))).Single());
         Assert.DoesNotContain(dir.ReadExtendedAttributes("f"u8), a => a.Name == "trusted.kb");
 
+        // The same when the target has no attributes at all (the quick "none?" probe must not follow the link either).
+        dir.CreateFile("bare"u8, 0x1A4).Dispose();
+        dir.CreateSymlink("link-to-bare"u8, "bare"u8);
+        dir.SetExtendedAttribute("link-to-bare"u8, "trusted.kb", "on-link"u8);
+        Assert.Equal("on-link", Encoding.UTF8.GetString(dir.ReadExtendedAttributes("link-to-bare"u8).Single().Value));
+        Assert.Empty(dir.ReadExtendedAttributes("bare"u8));
+        Assert.Throws<PosixException>(() => dir.ReadExtendedAttributes("missing"u8));
+
         // A file system without attributes (procfs) gives an empty list rather than an error.
         using var proc = DirectoryHandle.Open("/proc/self");
         Assert.Empty(proc.ReadExtendedAttributes("status"u8));
