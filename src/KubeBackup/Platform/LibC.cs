@@ -222,6 +222,12 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "lseek", SetLastError = true)]
     internal static partial long LSeek(SafeFileHandle fd, long offset, int whence);
 
+    /// <summary>madvise(2) advice: back the range with transparent huge pages where the system allows it on request.</summary>
+    internal const int MADV_HUGEPAGE = 14;
+
+    [LibraryImport(Library, EntryPoint = "madvise", SetLastError = true)]
+    internal static partial int MAdvise(void* address, nuint length, int advice);
+
     [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
     internal static partial int FSync(SafeFileHandle fd);
 

@@ -85,7 +85,9 @@ public static class Scrypt
             int groupSize = plan.LanesPerThread;
             int groups = (p + groupSize - 1) / groupSize;
 
-            // A group is the lanes one thread runs at once: one lane, or two interleaved (the last may be one short).
+            // A group is the lanes one thread runs at once: one lane, or two interleaved. When p is odd the last group
+            // of a paired plan is one lane short, and that lane alone keeps V twice as densely in the same scratch.
+            int singleStride = Math.Min(stride ?? Math.Max(1, s / groupSize), n);
             void RunGroup(int group, Scratch scratch)
             {
                 int first = group * groupSize;
@@ -95,7 +97,7 @@ public static class Scrypt
                 }
                 else
                 {
-                    RoMix(b.AsSpan(first * laneBytes, laneBytes), n, r, s, scratch.Lane(0));
+                    RoMix(b.AsSpan(first * laneBytes, laneBytes), n, r, singleStride, scratch.Lane(0, singleStride));
                 }
             }
 
@@ -142,9 +144,8 @@ public static class Scrypt
     /// Picks threads and lanes per thread for the least estimated wall time at the memory of one full V. Running
     /// w lanes at once needs stride <see cref="StrideFor"/>(w), which costs each lane (2 + (s−1)/2)/2 of a full-V
     /// lane; a pair on one thread costs little more than a single lane (one Salsa20/8 is a chain of dependent steps,
-    /// so a second chain fills idle units). With two cores: p = 2–4 and p ≥ 7 go faster paired (four lanes at
-    /// stride 4); p = 5–6 too where pairs cost no more than singles (AVX2), as two single lanes where they cost 1.25x.
-    /// The estimate only ranks plans: a sparse V also misses the cache less, so real strides cost less than it says
+    /// so a second chain fills idle units). With two cores every p from 3 goes faster paired (four lanes at stride 4;
+    /// an odd last lane alone at stride 2), p = 2 as two single lanes. The estimate only ranks plans: a sparse V also misses the cache less, so real strides cost less than it says
     /// (native executable, p = 7, two cores: 0.32 → 0.22 s; p = 5: 0.24 → 0.22 s).
     /// </summary>
     /// <param name="p">Lanes.</param>
@@ -154,13 +155,34 @@ public static class Scrypt
     {
         LanePlan best = new(1, 1, 1);
         double bestCost = double.MaxValue;
+        Span<double> busyTimes = stackalloc double[MaxLanesInFlight];
         for (int perThread = 1; perThread <= (pairCost is null ? 1 : 2); perThread++)
         {
             int groups = (p + perThread - 1) / perThread;
             int threads = Math.Max(1, Math.Min(Math.Min(groups, maxThreads), MaxLanesInFlight / perThread));
             int stride = StrideFor(threads * perThread);
-            // Rounds of groups, each costing one lane at this stride (a pair measured ~10% dearer than a single).
-            double cost = Math.Ceiling((double)groups / threads) * (2 + (stride - 1) / 2.0) / 2 * (perThread == 2 ? pairCost!.Value : 1);
+
+            // Groups go to whichever thread is free first, in order; the odd lane of a paired plan comes last and runs
+            // at half the stride (see DeriveKey). The plan's time is the busiest thread's.
+            Span<double> busy = busyTimes[..threads];
+            busy.Clear();
+            for (int group = 0; group < groups; group++)
+            {
+                bool single = perThread == 2 && group == groups - 1 && p % 2 == 1;
+                double groupCost = single ? LaneCost(Math.Max(1, stride / 2)) : LaneCost(stride) * (perThread == 2 ? pairCost!.Value : 1);
+                int free = 0;
+                for (int t = 1; t < threads; t++)
+                {
+                    free = busy[t] < busy[free] ? t : free;
+                }
+                busy[free] += groupCost;
+            }
+
+            double cost = 0;
+            foreach (double time in busy)
+            {
+                cost = Math.Max(cost, time);
+            }
             if (cost < bestCost - 1e-9)
             {
                 bestCost = cost;
@@ -169,6 +191,9 @@ public static class Scrypt
         }
         return best;
     }
+
+    /// <summary>One lane's ROMix at a V stride, relative to a full V: (2 + (s−1)/2)/2, see <see cref="StrideFor"/>.</summary>
+    private static double LaneCost(int stride) => (2 + (stride - 1) / 2.0) / 2;
 
     /// <summary>Time of a paired ROMix relative to a single one at the same stride. With AVX-512 a rotation is one
     /// instruction and the pair measured 1.26 (the benchmarks' "p=2 as one pair" against "p=1, V stride 2"); with
@@ -277,31 +302,60 @@ public static class Scrypt
     /// megabytes resident for the rest of the run. Freed (and zeroed) at once.</summary>
     private sealed unsafe class Scratch : IDisposable
     {
-        private readonly nuint _laneWords;
+        private readonly int _n;
+        private readonly int _blockWords;
         private readonly nuint _words;
         private uint* _memory;
 
+        /// <summary>Room for <paramref name="lanes"/> lanes at <paramref name="stride"/> (and the zero block a pair
+        /// needs), which also holds one lane at stride/lanes.</summary>
         public Scratch(int n, int r, int stride, int lanes)
         {
-            _laneWords = checked((nuint)(n / stride + 4) * 32 * (nuint)r);
-            _words = checked(_laneWords * (nuint)lanes + (lanes > 1 ? 32 * (nuint)r : 0));
-            _memory = (uint*)NativeMemory.Alloc(_words, sizeof(uint));
-            NativeMemory.Clear(_memory + _laneWords * (nuint)lanes, (_words - _laneWords * (nuint)lanes) * sizeof(uint));
+            _n = n;
+            _blockWords = 32 * r;
+            nuint laneWords = LaneWords(stride);
+            _words = checked(laneWords * (nuint)lanes + (lanes > 1 ? (nuint)_blockWords : 0));
+            nuint bytes = _words * sizeof(uint);
+            _memory = (uint*)NativeMemory.AlignedAlloc(bytes, HugePage);
+            if (OperatingSystem.IsLinux())
+            {
+                // Transparent huge pages where the system allows them on request: ROMix's second loop reads V at random,
+                // so 4 KiB pages miss the TLB on nearly every block, and each first touch is a fault (on a virtual
+                // machine, an expensive one). Advice only: where huge pages are off, nothing changes.
+                _ = Platform.LibC.MAdvise(_memory, bytes, Platform.LibC.MADV_HUGEPAGE);
+            }
         }
 
-        public Span<uint> Lane(int index) => new(_memory + _laneWords * (nuint)index, checked((int)_laneWords));
+        private const nuint HugePage = 2 << 20;
 
-        /// <summary>The block of zeros after the lanes (pairs only): the second input of a plain BlockMix.</summary>
-        public uint* Zero(int lanes) => _memory + _laneWords * (nuint)lanes;
+        /// <summary>One lane's words at a stride: V's kept blocks and four more (X, Y and two for replaying a skipped
+        /// V entry).</summary>
+        private nuint LaneWords(int stride) => checked((nuint)(_n / stride + 4) * (nuint)_blockWords);
 
-        public uint* LaneStart(int index) => _memory + _laneWords * (nuint)index;
+        public Span<uint> Lane(int index, int stride)
+        {
+            nuint words = LaneWords(stride);
+            Debug.Assert(words * (nuint)(index + 1) <= _words);
+            return new(_memory + words * (nuint)index, checked((int)words));
+        }
+
+        public uint* LaneStart(int index, int stride) => _memory + LaneWords(stride) * (nuint)index;
+
+        /// <summary>A block of zeros after two lanes at <paramref name="stride"/>: the second input of a plain BlockMix
+        /// in a pair.</summary>
+        public uint* Zero(int stride)
+        {
+            uint* zero = _memory + LaneWords(stride) * 2;
+            NativeMemory.Clear(zero, (nuint)_blockWords * sizeof(uint));
+            return zero;
+        }
 
         public void Dispose()
         {
             if (_memory is not null)
             {
                 NativeMemory.Clear(_memory, _words * sizeof(uint));
-                NativeMemory.Free(_memory);
+                NativeMemory.AlignedFree(_memory);
                 _memory = null;
             }
         }
@@ -370,9 +424,9 @@ public static class Scrypt
     {
         int blockWords = 32 * r;
         int kept = n / stride;
-        uint* zero = scratch.Zero(2);
-        var c0 = Cursor(scratch.LaneStart(0));
-        var c1 = Cursor(scratch.LaneStart(1));
+        uint* zero = scratch.Zero(stride);
+        var c0 = Cursor(scratch.LaneStart(0, stride));
+        var c1 = Cursor(scratch.LaneStart(1, stride));
         for (int i = 0; i < 2 * r; i++)
         {
             Salsa20Core.ToDiagonal(lane0.Slice(i * 64, 64), new Span<uint>(c0.X + i * 16, 16));

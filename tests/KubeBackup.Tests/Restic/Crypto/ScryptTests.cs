@@ -69,7 +69,8 @@ public class ScryptTests
     // pair cost 1.25 (AVX-512)
     [InlineData(2, 1, 1.25, 1, 2, 2, 1)]
     [InlineData(4, 2, 1.25, 2, 2, 4, 1)]
-    [InlineData(5, 2, 1.25, 2, 1, 2, 3)]  // two pairs and then a single alone would cost more
+    [InlineData(5, 2, 1.25, 2, 2, 4, 2)]  // two pairs, then the odd lane alone at stride 2
+    [InlineData(2, 2, 1.25, 2, 1, 2, 1)]
     [InlineData(7, 2, 1.25, 2, 2, 4, 2)]
     public void Lane_plan_keeps_memory_at_one_full_V(int p, int cores, double pairCost, int threads, int perThread, int stride, int rounds)
     {
