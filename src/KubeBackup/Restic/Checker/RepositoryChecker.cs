@@ -44,6 +44,12 @@ internal sealed class RepositoryChecker
     private readonly List<ErrorRecord> _errors = [];
     private readonly List<CheckHint> _hints = [];
 
+    /// <summary>The read-data phase's buffers (blob, plaintext, header tail), shared by its workers. Not the shared
+    /// pool: that one caches per thread, and a worker's awaits move it between pool threads, so a buffer returned on
+    /// one thread is missed by the next rent on another and new multi-megabyte arrays kept arriving (resident memory
+    /// grew pack by pack). Sized in <see cref="ReadPacksAsync"/> for the workers it runs.</summary>
+    private ArrayPool<byte> _dataBuffers = ArrayPool<byte>.Shared;
+
     /// <summary>Blob → errors that damage a copy of it (or report it missing). Whether the blob is lost is decided at
     /// the end, when every copy's state is known.</summary>
     private readonly Dictionary<BlobKeyValue, List<int>> _blobErrors = [];
@@ -885,6 +891,8 @@ internal sealed class RepositoryChecker
         var present = packs.Where(p => p.ActualSize >= 0).OrderBy(p => p.Id).ToList();
         int workers = _options.Concurrency ?? Math.Max(2, Math.Min(Backend.MaxConcurrency, Environment.ProcessorCount));
         int done = 0;
+        // Largest bucket 16 MiB: a blob is at most the chunker's 8 MiB plus its sealing overhead.
+        _dataBuffers = ArrayPool<byte>.Create(16 << 20, maxArraysPerBucket: workers + 1);
         Report(CheckPhase.ReadData, 0, present.Count, force: true);
         await Parallel.ForEachAsync(present, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken },
             async (pack, ct) =>
@@ -918,7 +926,7 @@ internal sealed class RepositoryChecker
             }
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(largest);
+        byte[] buffer = _dataBuffers.Rent(largest);
         byte[]? tail = null;
         int tailLength = 0;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -972,7 +980,7 @@ internal sealed class RepositoryChecker
                 long rest = size - position;
                 tailLength = (int)Math.Min(rest, PackHeader.MaxHeaderSize + 4);
                 await SkipAsync(input, rest - tailLength, hash, buffer, cancellationToken).ConfigureAwait(false);
-                tail = ArrayPool<byte>.Shared.Rent(Math.Max(tailLength, 1));
+                tail = _dataBuffers.Rent(Math.Max(tailLength, 1));
                 await input.ReadExactlyAsync(tail.AsMemory(0, tailLength), cancellationToken).ConfigureAwait(false);
                 hash.AppendData(tail, 0, tailLength);
                 Interlocked.Add(ref _bytesRead, rest);
@@ -1005,10 +1013,10 @@ internal sealed class RepositoryChecker
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _dataBuffers.Return(buffer);
             if (tail is not null)
             {
-                ArrayPool<byte>.Shared.Return(tail);
+                _dataBuffers.Return(tail);
             }
         }
     }
@@ -1043,7 +1051,7 @@ internal sealed class RepositoryChecker
         }
 
         // Only a compressed blob needs room for its plaintext; an uncompressed one is verified where it is decrypted.
-        byte[]? plaintext = location.IsCompressed ? ArrayPool<byte>.Shared.Rent((int)location.PlaintextLength) : null;
+        byte[]? plaintext = location.IsCompressed ? _dataBuffers.Rent((int)location.PlaintextLength) : null;
         try
         {
             _repository.OpenBlobInPlace(id, location, stored, plaintext.AsSpan(0, plaintext is null ? 0 : (int)location.PlaintextLength), fileName);
@@ -1058,7 +1066,7 @@ internal sealed class RepositoryChecker
         {
             if (plaintext is not null)
             {
-                ArrayPool<byte>.Shared.Return(plaintext);
+                _dataBuffers.Return(plaintext);
             }
         }
     }
