@@ -145,8 +145,9 @@ public static class Scrypt
     /// w lanes at once needs stride <see cref="StrideFor"/>(w), which costs each lane (2 + (s−1)/2)/2 of a full-V
     /// lane; a pair on one thread costs little more than a single lane (one Salsa20/8 is a chain of dependent steps,
     /// so a second chain fills idle units). With two cores every p from 3 goes faster paired (four lanes at stride 4;
-    /// an odd last lane alone at stride 2), p = 2 as two single lanes. The estimate only ranks plans: a sparse V also misses the cache less, so real strides cost less than it says
-    /// (native executable, p = 7, two cores: 0.32 → 0.22 s; p = 5: 0.24 → 0.22 s).
+    /// an odd last lane alone at stride 2), p = 2 as two single lanes. The estimate only ranks plans: a sparse V also
+    /// misses the cache less, so real strides cost less than it says (native executable, two cores, opening a key:
+    /// p = 5 0.30 → 0.24 s, p = 7 0.39 → 0.28 s, p = 11 0.59 → 0.41 s).
     /// </summary>
     /// <param name="p">Lanes.</param>
     /// <param name="maxThreads">Threads that may run at once.</param>
