@@ -1050,24 +1050,15 @@ internal sealed class RepositoryChecker
             return false;
         }
 
-        // Only a compressed blob needs room for its plaintext; an uncompressed one is verified where it is decrypted.
-        byte[]? plaintext = location.IsCompressed ? _dataBuffers.Rent((int)location.PlaintextLength) : null;
         try
         {
-            _repository.OpenBlobInPlace(id, location, stored, plaintext.AsSpan(0, plaintext is null ? 0 : (int)location.PlaintextLength), fileName);
+            _repository.VerifyBlobInPlace(id, location, stored, fileName, _dataBuffers);
             return true;
         }
         catch (IntegrityException ex)
         {
             BlobDamaged(pack, entry, Reason(ex));
             return false;
-        }
-        finally
-        {
-            if (plaintext is not null)
-            {
-                _dataBuffers.Return(plaintext);
-            }
         }
     }
 

@@ -362,21 +362,16 @@ internal sealed class Pruner
     private void VerifyBlob(IndexBlob blob, ReadOnlySpan<byte> sealedBlob, string fileName)
     {
         var location = new BlobLocation(ResticId.Zero, blob.Type, blob.Offset, blob.Length, blob.UncompressedLength);
+        // Verification decrypts in place; the sealed bytes themselves are what goes into the new pack.
         var copy = ArrayPool<byte>.Shared.Rent(sealedBlob.Length);
-        // Only a compressed blob needs room for its plaintext; an uncompressed one is checked where it is decrypted.
-        var plain = location.IsCompressed ? ArrayPool<byte>.Shared.Rent((int)blob.PlaintextLength) : null;
         try
         {
             sealedBlob.CopyTo(copy);
-            _repository.OpenBlobInPlace(blob.Id, location, copy.AsSpan(0, sealedBlob.Length), plain.AsSpan(0, plain is null ? 0 : (int)blob.PlaintextLength), fileName);
+            _repository.VerifyBlobInPlace(blob.Id, location, copy.AsSpan(0, sealedBlob.Length), fileName, ArrayPool<byte>.Shared);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(copy);
-            if (plain is not null)
-            {
-                ArrayPool<byte>.Shared.Return(plain);
-            }
         }
     }
 }

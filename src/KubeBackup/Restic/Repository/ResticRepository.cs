@@ -431,6 +431,26 @@ public sealed partial class ResticRepository : IAsyncDisposable
         }
     }
 
+    /// <summary>Decrypts one stored blob in place and verifies it, keeping no plaintext: only a compressed blob needs a
+    /// buffer to decompress into, rented from <paramref name="pool"/> and given back (check and prune verify blobs this
+    /// way).</summary>
+    /// <exception cref="IntegrityException">The blob fails authentication, decompression or its ID.</exception>
+    internal void VerifyBlobInPlace(ResticId id, BlobLocation location, Span<byte> stored, string fileName, ArrayPool<byte> pool)
+    {
+        byte[]? plaintext = location.IsCompressed ? pool.Rent((int)location.PlaintextLength) : null;
+        try
+        {
+            OpenBlobInPlace(id, location, stored, plaintext.AsSpan(0, plaintext is null ? 0 : (int)location.PlaintextLength), fileName);
+        }
+        finally
+        {
+            if (plaintext is not null)
+            {
+                pool.Return(plaintext);
+            }
+        }
+    }
+
     /// <summary>
     /// Decrypts one stored blob in place and verifies it. An uncompressed blob's plaintext is returned where it lies
     /// (a slice of <paramref name="stored"/>; <paramref name="destination"/> is not used); a compressed one is
