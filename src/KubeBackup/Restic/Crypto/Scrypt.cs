@@ -82,48 +82,43 @@ public static class Scrypt
             bool pair = (pairLanes ?? true) && Salsa20Core.PairSupported;
             LanePlan plan = PlanLanes(p, maxThreads, pair ? PairCost : null);
             int s = Math.Min(stride ?? plan.Stride, n);
-            int groupSize = plan.LanesPerThread;
-            int groups = (p + groupSize - 1) / groupSize;
+            int perThread = plan.LanesPerThread;
 
-            // A group is the lanes one thread runs at once: one lane, or two interleaved. When p is odd the last group
-            // of a paired plan is one lane short, and that lane alone keeps V twice as densely in the same scratch.
-            int singleStride = Math.Min(stride ?? Math.Max(1, s / groupSize), n);
-            void RunGroup(int group, Scratch scratch)
+            // A thread runs its lanes two at a time (or one at a time in a single-lane plan); an odd one out runs alone
+            // and keeps V twice as densely in the same scratch.
+            int singleStride = Math.Min(stride ?? Math.Max(1, s / perThread), n);
+            void RunLanes(int thread, Scratch scratch)
             {
-                int first = group * groupSize;
-                if (groupSize == 2 && first + 1 < p)
+                (int lane, int count) = plan.LanesOf(thread, p);
+                int end = lane + count;
+                for (; perThread == 2 && lane + 1 < end; lane += 2)
                 {
-                    RoMixPair(b.AsSpan(first * laneBytes, laneBytes), b.AsSpan((first + 1) * laneBytes, laneBytes), n, r, s, scratch);
+                    RoMixPair(b.AsSpan(lane * laneBytes, laneBytes), b.AsSpan((lane + 1) * laneBytes, laneBytes), n, r, s, scratch);
                 }
-                else
+                for (; lane < end; lane++)
                 {
-                    RoMix(b.AsSpan(first * laneBytes, laneBytes), n, r, singleStride, scratch.Lane(0, singleStride));
+                    RoMix(b.AsSpan(lane * laneBytes, laneBytes), n, r, singleStride, scratch.Lane(0, singleStride));
                 }
             }
 
             if (plan.Threads == 1)
             {
-                using var scratch = new Scratch(n, r, s, groupSize);
-                for (int group = 0; group < groups; group++)
-                {
-                    RunGroup(group, scratch);
-                }
+                using var scratch = new Scratch(n, r, s, perThread);
+                RunLanes(0, scratch);
             }
             else
             {
-                // Each thread allocates its scratch once and reuses it for every group it runs, so memory stays at
-                // (lanes in flight)·128·r·N/stride, which the stride keeps at or below one full V.
+                // One scratch per thread, reused for every lane it runs, so memory stays at (lanes in flight)·128·r·N
+                // /stride, which the stride keeps at or below one full V.
                 Parallel.For(
                     0,
-                    groups,
+                    plan.Threads,
                     new ParallelOptions { MaxDegreeOfParallelism = plan.Threads },
-                    () => new Scratch(n, r, s, groupSize),
-                    (group, _, scratch) =>
+                    thread =>
                     {
-                        RunGroup(group, scratch);
-                        return scratch;
-                    },
-                    scratch => scratch.Dispose());
+                        using var scratch = new Scratch(n, r, s, perThread);
+                        RunLanes(thread, scratch);
+                    });
             }
 
             Rfc2898DeriveBytes.Pbkdf2(password, b, output, 1, HashAlgorithmName.SHA256);
@@ -138,14 +133,24 @@ public static class Scrypt
     private const int MaxLanesInFlight = 4;
 
     /// <summary>How a derivation's lanes are spread: threads, lanes per thread at once, V stride.</summary>
-    internal readonly record struct LanePlan(int Threads, int LanesPerThread, int Stride);
+    internal readonly record struct LanePlan(int Threads, int LanesPerThread, int Stride)
+    {
+        /// <summary>The contiguous run of lanes a thread takes: the runs as even as p allows. (A shared queue of pairs
+        /// would give one thread a whole pair more: p = 10 on two threads as three pairs and two, where two pairs and a
+        /// lone lane each take a tenth less.)</summary>
+        public (int First, int Count) LanesOf(int thread, int p)
+        {
+            int each = p / Threads, extra = p % Threads;
+            return ((thread * each) + Math.Min(thread, extra), each + (thread < extra ? 1 : 0));
+        }
+    }
 
     /// <summary>
     /// Picks threads and lanes per thread for the least estimated wall time at the memory of one full V. Running
     /// w lanes at once needs stride <see cref="StrideFor"/>(w), which costs each lane (2 + (s−1)/2)/2 of a full-V
     /// lane; a pair on one thread costs little more than a single lane (one Salsa20/8 is a chain of dependent steps,
     /// so a second chain fills idle units). With two cores every p from 3 goes faster paired (four lanes at stride 4;
-    /// an odd last lane alone at stride 2), p = 2 as two single lanes. The estimate only ranks plans: a sparse V also
+    /// a thread's odd lane alone at stride 2), p = 2 as two single lanes. The estimate only ranks plans: a sparse V also
     /// misses the cache less, so real strides cost less than it says (native executable, two cores, opening a key:
     /// p = 5 0.30 → 0.24 s, p = 7 0.39 → 0.28 s, p = 11 0.59 → 0.41 s).
     /// </summary>
@@ -156,34 +161,16 @@ public static class Scrypt
     {
         LanePlan best = new(1, 1, 1);
         double bestCost = double.MaxValue;
-        Span<double> busyTimes = stackalloc double[MaxLanesInFlight];
         for (int perThread = 1; perThread <= (pairCost is null ? 1 : 2); perThread++)
         {
-            int groups = (p + perThread - 1) / perThread;
-            int threads = Math.Max(1, Math.Min(Math.Min(groups, maxThreads), MaxLanesInFlight / perThread));
+            int threads = Math.Max(1, Math.Min(Math.Min((p + perThread - 1) / perThread, maxThreads), MaxLanesInFlight / perThread));
             int stride = StrideFor(threads * perThread);
 
-            // Groups go to whichever thread is free first, in order; the odd lane of a paired plan comes last and runs
-            // at half the stride (see DeriveKey). The plan's time is the busiest thread's.
-            Span<double> busy = busyTimes[..threads];
-            busy.Clear();
-            for (int group = 0; group < groups; group++)
-            {
-                bool single = perThread == 2 && group == groups - 1 && p % 2 == 1;
-                double groupCost = single ? LaneCost(Math.Max(1, stride / 2)) : LaneCost(stride) * (perThread == 2 ? pairCost!.Value : 1);
-                int free = 0;
-                for (int t = 1; t < threads; t++)
-                {
-                    free = busy[t] < busy[free] ? t : free;
-                }
-                busy[free] += groupCost;
-            }
-
-            double cost = 0;
-            foreach (double time in busy)
-            {
-                cost = Math.Max(cost, time);
-            }
+            // Threads take p / threads lanes, some one more (LanePlan.LanesOf); the plan's time is the busiest thread's.
+            double ThreadCost(int lanes) => perThread == 1
+                ? lanes * LaneCost(stride)
+                : ((lanes / 2) * pairCost!.Value * LaneCost(stride)) + ((lanes % 2) * LaneCost(Math.Max(1, stride / 2)));
+            double cost = Math.Max(ThreadCost((p + threads - 1) / threads), ThreadCost(p / threads));
             if (cost < bestCost - 1e-9)
             {
                 bestCost = cost;
@@ -211,8 +198,8 @@ public static class Scrypt
     internal static int StrideFor(int lanes) => lanes <= 1 ? 1 : (int)BitOperations.RoundUpToPowerOf2((uint)lanes);
 
     /// <summary>Chooses parameters the way restic does on <c>init</c> and <c>key add</c>: r = 8, N the largest power of two
-    /// whose memory (128·r·N) stays under <paramref name="maxMemoryBytes"/>, and p raised until one derivation takes
-    /// about <paramref name="targetTime"/>.</summary>
+    /// whose memory (128·r·N) stays under <paramref name="maxMemoryBytes"/>, and p raised until one derivation on one
+    /// core takes about <paramref name="targetTime"/> (opening the key with more cores takes less).</summary>
     public static ScryptParameters Calibrate(TimeSpan targetTime, long maxMemoryBytes)
     {
         // The same procedure as restic's calibration (simple-scrypt's Calibrate): zero means its defaults of
@@ -244,28 +231,33 @@ public static class Scrypt
         byte[] password = "weakpassword"u8.ToArray();
         byte[] salt = RandomNumberGenerator.GetBytes(16);
 
-        // Timings are taken with the lanes run one after another, as Go's scrypt (and so restic) runs them:
-        // the parameters describe how long restic would take on this machine, not how long our parallel lanes take.
-        // A tiny run first, so JIT compilation does not count against the first real measurement.
-        Time(password, salt, new ScryptParameters(16, r, 1));
+        // restic times one lane of Go's scrypt and takes p = target / lane time: p is the lanes one core gets through
+        // in the target time. Go's lane is a scalar chain that keeps the core's integer units busy; a single lane of
+        // ours is one vector chain that leaves them half idle (about twice Go's time here), and we run lanes in pairs
+        // for that reason. So lanes are timed the way one thread of ours runs them (two at once where the CPU can),
+        // and a lane's time is the pair's halved: timing a lone lane would pick half restic's p on the same machine,
+        // a key half as costly to attack. Each per-lane figure is the best of two runs: a timing only errs long
+        // (preemption, a cold cache), and a long one would weaken the key. A tiny run first, so JIT compilation does
+        // not count against the first real measurement.
+        Time(password, salt, new ScryptParameters(16, r, 2));
         var parameters = new ScryptParameters(n, r, 1);
-        TimeSpan elapsed = Time(password, salt, parameters);
+        TimeSpan perLane = PerLane(password, salt, parameters);
 
         // One lane too slow even at p = 1: halve N until it fits.
-        while (elapsed > targetTime && parameters.N > 2)
+        while (perLane > targetTime && parameters.N > 2)
         {
             parameters = parameters with { N = parameters.N / 2 };
-            elapsed = Time(password, salt, parameters);
+            perLane = PerLane(password, salt, parameters);
         }
 
-        // Scale p linearly from the single-lane time, then back off while a real run overshoots (load can skew the
-        // first estimate, mostly with small N and large p).
-        parameters = parameters with { P = ClampP(targetTime.Ticks / Math.Max(1, elapsed.Ticks), r) };
-        elapsed = Time(password, salt, parameters);
-        while (elapsed > targetTime && parameters.P > 1)
+        // Scale p linearly from the lane time, then back off while a real run (one thread, as timed) overshoots by
+        // more than a tenth: load can skew the first estimate, mostly with small N and large p.
+        parameters = parameters with { P = ClampP(targetTime.Ticks / Math.Max(1, perLane.Ticks), r) };
+        TimeSpan elapsed = Time(password, salt, parameters);
+        while (elapsed > targetTime * 1.1 && parameters.P > 1)
         {
-            long perLane = Math.Max(1, elapsed.Ticks / parameters.P);
-            int next = ClampP(targetTime.Ticks / perLane, r);
+            long lane = Math.Max(1, elapsed.Ticks / parameters.P);
+            int next = ClampP(targetTime.Ticks / lane, r);
             parameters = parameters with { P = next < parameters.P ? next : parameters.P - 1 };
             elapsed = Time(password, salt, parameters);
         }
@@ -288,11 +280,21 @@ public static class Scrypt
 
     private static int ClampP(long p, int r) => (int)Math.Clamp(p, 1, int.MaxValue / 128 / r);
 
+    /// <summary>One lane's share of two lanes run on one thread, the best of two runs.</summary>
+    private static TimeSpan PerLane(byte[] password, byte[] salt, ScryptParameters parameters)
+    {
+        var two = parameters with { P = 2 };
+        TimeSpan best = Time(password, salt, two);
+        TimeSpan again = Time(password, salt, two);
+        return (again < best ? again : best) / 2;
+    }
+
+    /// <summary>One derivation on one thread, lanes paired where the CPU allows (see <see cref="DeriveKey(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ScryptParameters, Span{byte}, int, int?, bool?)"/>).</summary>
     private static TimeSpan Time(byte[] password, byte[] salt, ScryptParameters parameters)
     {
         Span<byte> output = stackalloc byte[32];
         long start = Stopwatch.GetTimestamp();
-        DeriveKey(password, salt, parameters, output, maxThreads: 1, pairLanes: false);
+        DeriveKey(password, salt, parameters, output, maxThreads: 1);
         return Stopwatch.GetElapsedTime(start);
     }
 

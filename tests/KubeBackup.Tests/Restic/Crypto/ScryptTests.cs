@@ -64,6 +64,7 @@ public class ScryptTests
     [InlineData(4, 2, 1.0, 2, 2, 4, 1)]   // four lanes, two cores: two pairs at stride 4
     [InlineData(5, 2, 1.0, 2, 2, 4, 2)]
     [InlineData(7, 2, 1.0, 2, 2, 4, 2)]
+    [InlineData(10, 2, 1.0, 2, 2, 4, 3)]  // five lanes a thread: two pairs and a lone lane each, not three pairs and two
     [InlineData(11, 2, 1.0, 2, 2, 4, 3)]  // what restic 0.14 picked on the development machine
     [InlineData(11, 8, 1.0, 4, 1, 4, 3)]  // never more than four lanes in flight; with cores to spare, singles
     // pair cost 1.25 (AVX-512)
@@ -77,8 +78,12 @@ public class ScryptTests
         var plan = Scrypt.PlanLanes(p, cores, pairCost);
         Assert.Equal(new Scrypt.LanePlan(threads, perThread, stride), plan);
         Assert.True(plan.Threads * plan.LanesPerThread <= plan.Stride, "lanes in flight must fit in one full V");
-        int groups = (p + plan.LanesPerThread - 1) / plan.LanesPerThread;
-        Assert.Equal(rounds, (groups + plan.Threads - 1) / plan.Threads);
+        // Every lane belongs to exactly one thread, the threads' shares differ by at most one, and the busiest thread
+        // runs `rounds` pairs or lone lanes one after another.
+        var shares = Enumerable.Range(0, plan.Threads).Select(t => plan.LanesOf(t, p)).ToArray();
+        Assert.Equal(Enumerable.Range(0, p), shares.SelectMany(share => Enumerable.Range(share.First, share.Count)));
+        Assert.True(shares.Max(share => share.Count) - shares.Min(share => share.Count) <= 1);
+        Assert.Equal(rounds, shares.Max(share => (share.Count + plan.LanesPerThread - 1) / plan.LanesPerThread));
         Assert.Equal(new Scrypt.LanePlan(1, 1, 1), Scrypt.PlanLanes(p, 1, pairCost: null));
     }
 
