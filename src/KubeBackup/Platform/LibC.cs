@@ -228,6 +228,14 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "madvise", SetLastError = true)]
     internal static partial int MAdvise(void* address, nuint length, int advice);
 
+    /// <summary><c>statfs(2)</c> into a buffer of at least <see cref="StatFsSize"/> bytes; the file-system type
+    /// (<c>f_type</c>, a <c>long</c> on 64-bit Linux) is its first field on every architecture.</summary>
+    [LibraryImport(Library, EntryPoint = "statfs", SetLastError = true)]
+    internal static partial int StatFs(byte* path, byte* buffer);
+
+    /// <summary>Room for <c>struct statfs</c> (120 bytes on 64-bit Linux), with margin.</summary>
+    internal const int StatFsSize = 256;
+
     [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
     internal static partial int FSync(SafeFileHandle fd);
 

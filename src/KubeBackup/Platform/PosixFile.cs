@@ -171,6 +171,19 @@ internal static class PosixFile
         return LStat(Encoding.UTF8.GetBytes(path));
     }
 
+    /// <summary>The type of the file system that holds <paramref name="path"/> (<c>statfs</c>'s <c>f_type</c>, for
+    /// example 0xEF53 for ext4), or null where it cannot be told.</summary>
+    public static unsafe long? FileSystemType(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        byte* buffer = stackalloc byte[StatFsSize];
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            return StatFs(p, buffer) == 0 ? *(long*)buffer : null;
+        }
+    }
+
     /// <summary><c>fstat</c> of an open file.</summary>
     public static unsafe FileStatus Stat(SafeFileHandle file)
     {

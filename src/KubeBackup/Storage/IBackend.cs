@@ -23,6 +23,12 @@ public interface IBackend : IAsyncDisposable
     /// <summary>How many operations the backend is happy to run at once; the engine uses it to size upload and download concurrency.</summary>
     int MaxConcurrency { get; }
 
+    /// <summary>Whether a listing shows every file whose save has returned, to every process, at once (read-after-write
+    /// consistency of listings). Taking a lock relies on it to skip restic's 200 ms pause before the second look for
+    /// conflicting locks: the pause gives late-showing files time to appear, and where none show late, two processes
+    /// that each write their lock before looking cannot both miss the other. False unless the backend knows better.</summary>
+    bool ListsSavedFilesAtOnce => false;
+
     /// <summary>Creates the repository's folder structure. Fails with <see cref="RepositoryException"/> if a config file already exists.</summary>
     Task CreateAsync(CancellationToken cancellationToken = default);
 

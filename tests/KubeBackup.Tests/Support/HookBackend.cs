@@ -10,6 +10,12 @@ public sealed class HookBackend(IBackend inner) : IBackend
 
     public Func<FileHandle, Task>? BeforeRemove { get; set; }
 
+    /// <summary>Overrides the inner backend's <see cref="IBackend.ListsSavedFilesAtOnce"/> (which decides whether
+    /// taking a lock pauses before its second look); null passes it through.</summary>
+    public bool? ListsAtOnce { get; set; }
+
+    public bool ListsSavedFilesAtOnce => ListsAtOnce ?? inner.ListsSavedFilesAtOnce;
+
     public string Location => inner.Location;
     public int MaxConcurrency => inner.MaxConcurrency;
     public Task CreateAsync(CancellationToken cancellationToken = default) => inner.CreateAsync(cancellationToken);

@@ -99,7 +99,8 @@ public sealed class RepositoryLock : IAsyncDisposable
 
     /// <summary>
     /// Takes a shared lock and returns as soon as the lock file is written. Restic's protocol looks for conflicting
-    /// locks, writes its own, pauses 200 ms and looks again (two processes may have looked at the same moment); here
+    /// locks, writes its own, pauses 200 ms and looks again (two processes may have looked at the same moment; no pause
+    /// where the backend lists saved files at once, see <see cref="IBackend.ListsSavedFilesAtOnce"/>); here
     /// the pause and the second look run in the background while the caller starts work that only reads or adds to
     /// the repository. Safe because an exclusive locker (prune, forget) does the same pause-and-look before it deletes
     /// anything and so sees this lock, and because the caller commits nothing before <see cref="ConfirmAsync"/>: a
@@ -146,7 +147,7 @@ public sealed class RepositoryLock : IAsyncDisposable
     {
         try
         {
-            await Task.Delay(RecheckDelay, _stop.Token).ConfigureAwait(false);
+            await Task.Delay(RecheckDelayFor(_repository), _stop.Token).ConfigureAwait(false);
             await ThrowOnConflictAsync(_repository, _document.Exclusive, ignore: id, _stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -180,6 +181,12 @@ public sealed class RepositoryLock : IAsyncDisposable
     /// <summary>restic's pause between writing a lock file and looking for conflicting locks again.</summary>
     private static readonly TimeSpan RecheckDelay = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The pause before the second look: none where the backend lists every saved file at once (see
+    /// <see cref="IBackend.ListsSavedFilesAtOnce"/>; restic's processes keep their own pause, which only makes them
+    /// look later), restic's elsewhere.</summary>
+    private static TimeSpan RecheckDelayFor(ResticRepository repository) =>
+        repository.Backend.ListsSavedFilesAtOnce ? TimeSpan.Zero : RecheckDelay;
+
     private static async Task<RepositoryLock> TryAcquireOnceAsync(ResticRepository repository, bool exclusive, CancellationToken cancellationToken,
         bool confirmInBackground = false)
     {
@@ -203,7 +210,7 @@ public sealed class RepositoryLock : IAsyncDisposable
         try
         {
             // Two processes may have checked at the same moment; looking again after a pause catches the loser of that race.
-            await Task.Delay(RecheckDelay, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(RecheckDelayFor(repository), cancellationToken).ConfigureAwait(false);
             await ThrowOnConflictAsync(repository, exclusive, ignore: id, cancellationToken).ConfigureAwait(false);
         }
         catch

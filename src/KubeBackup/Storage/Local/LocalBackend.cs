@@ -50,6 +50,28 @@ public sealed class LocalBackend : IBackend, IStagingBackend
     /// <inheritdoc />
     public int MaxConcurrency => _options.MaxConcurrency;
 
+    /// <inheritdoc />
+    /// <remarks>True on the file systems of local disks and memory, where a renamed file is in every later listing;
+    /// false on network and FUSE file systems (NFS, SMB, CephFS, s3fs...), whose clients cache folder listings.</remarks>
+    public bool ListsSavedFilesAtOnce => _listsSavedFilesAtOnce ??= IsLocalFileSystem(PosixFile.FileSystemType(_root));
+
+    private bool? _listsSavedFilesAtOnce;
+
+    /// <summary>Whether a statfs type is a local disk or memory file system (linux/magic.h; ZFS's from OpenZFS).</summary>
+    internal static bool IsLocalFileSystem(long? type) => type switch
+    {
+        0xEF53 => true,      // ext2, ext3, ext4
+        0x58465342 => true,  // XFS
+        0x9123683E => true,  // Btrfs
+        0x01021994 => true,  // tmpfs
+        0x858458F6 => true,  // ramfs
+        0xF2F52010 => true,  // F2FS
+        0x2FC12FC1 => true,  // ZFS
+        0xCA451A4E => true,  // bcachefs
+        0x794C7630 => true,  // overlayfs (a container's own file system, over local layers)
+        _ => false,
+    };
+
     /// <summary>The full path of a file in this repository.</summary>
     public string PathOf(FileHandle handle) => System.IO.Path.Combine(_root, handle.RelativePath);
 

@@ -35,13 +35,15 @@ public class DeferredLockTests
         Assert.Empty(await RepositoryLock.ListAsync(repo));
     }
 
-    [Fact]
-    public async Task An_exclusive_lock_written_during_ours_is_found_by_the_second_look()
+    [Theory]
+    [InlineData(false)] // restic's 200 ms pause before the second look
+    [InlineData(true)]  // a backend that lists every saved file at once: the second look follows at once
+    public async Task An_exclusive_lock_written_during_ours_is_found_by_the_second_look(bool listsAtOnce)
     {
         using var dir = new TempDirectory();
         var repoPath = dir.Combine("repo");
         await (await TestRepository.InitAsync(repoPath)).DisposeAsync();
-        await using var repo = await OpenRacedAsync(repoPath);
+        await using var repo = await OpenRacedAsync(repoPath, listsAtOnce: listsAtOnce);
 
         await using var held = await RepositoryLock.AcquireSharedAsync(repo);
         var ex = await Assert.ThrowsAsync<RepositoryLockedException>(() => held.ConfirmAsync());
@@ -167,9 +169,9 @@ public class DeferredLockTests
 
     /// <summary>Opens the repository through a backend that, while our first lock file is being saved, saves an
     /// exclusive lock of another host: what a prune elsewhere does when both look at the same moment.</summary>
-    private static async Task<ResticRepository> OpenRacedAsync(string repoPath, bool otherExclusive = true)
+    private static async Task<ResticRepository> OpenRacedAsync(string repoPath, bool otherExclusive = true, bool listsAtOnce = false)
     {
-        var backend = new HookBackend(new LocalBackend(repoPath));
+        var backend = new HookBackend(new LocalBackend(repoPath)) { ListsAtOnce = listsAtOnce };
         ResticRepository? repo = null;
         int raced = 0;
         backend.BeforeSave = async handle =>

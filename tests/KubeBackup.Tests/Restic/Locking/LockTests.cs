@@ -21,6 +21,84 @@ public class LockTests
         Assert.Single(await RepositoryLock.ListAsync(repo));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Of_many_exclusive_lockers_starting_at_once_at_most_one_wins(bool listsAtOnce)
+    {
+        // Every locker looks, writes its lock, (pauses,) and looks again. The worst case is staged: no lock file is
+        // written before every locker has had its first look (which so finds nothing). Where listings show saved files
+        // at once, the second look needs no pause: whoever looks last sees the others' locks.
+        const int lockers = 6;
+        using var dir = new TempDirectory();
+        var repoPath = dir.Combine("repo");
+        await (await TestRepository.InitAsync(repoPath)).DisposeAsync();
+        int arrived = 0;
+        var allLooked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var repos = new List<KubeBackup.Restic.Repository.ResticRepository>();
+        for (int i = 0; i < lockers; i++)
+        {
+            int firstSave = 0;
+            var backend = new HookBackend(new KubeBackup.Storage.Local.LocalBackend(repoPath)) { ListsAtOnce = listsAtOnce };
+            backend.BeforeSave = async handle =>
+            {
+                if (handle.Type == KubeBackup.Storage.FileType.Lock && Interlocked.Exchange(ref firstSave, 1) == 0)
+                {
+                    if (Interlocked.Increment(ref arrived) == lockers)
+                    {
+                        allLooked.SetResult();
+                    }
+
+                    await allLooked.Task;
+                }
+            };
+            repos.Add(await KubeBackup.Restic.Repository.ResticRepository.OpenAsync(backend, TestRepository.Password, TestRepository.Options()));
+        }
+
+        var attempts = repos.Select(async repo =>
+        {
+            try
+            {
+                return await RepositoryLock.AcquireAsync(repo, exclusive: true);
+            }
+            catch (RepositoryLockedException)
+            {
+                return null;
+            }
+        }).ToArray();
+        var held = (await Task.WhenAll(attempts)).OfType<RepositoryLock>().ToList();
+
+        Assert.True(held.Count <= 1, $"{held.Count} exclusive locks were granted at once");
+        foreach (var taken in held)
+        {
+            Assert.Equal(taken.Id, Assert.Single(await RepositoryLock.ListAsync(repos[0])).Id);
+            await taken.DisposeAsync();
+        }
+
+        // Losers remove their lock files, so the repository is free again.
+        Assert.Empty(await RepositoryLock.ListAsync(repos[0]));
+        foreach (var repo in repos)
+        {
+            await repo.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void Only_local_disk_and_memory_file_systems_count_as_listing_saved_files_at_once()
+    {
+        Assert.True(KubeBackup.Storage.Local.LocalBackend.IsLocalFileSystem(0xEF53));      // ext4
+        Assert.True(KubeBackup.Storage.Local.LocalBackend.IsLocalFileSystem(0x58465342));  // XFS
+        Assert.False(KubeBackup.Storage.Local.LocalBackend.IsLocalFileSystem(0x6969));     // NFS
+        Assert.False(KubeBackup.Storage.Local.LocalBackend.IsLocalFileSystem(0xFE534D42)); // SMB2
+        Assert.False(KubeBackup.Storage.Local.LocalBackend.IsLocalFileSystem(0x65735546)); // FUSE
+        Assert.False(KubeBackup.Storage.Local.LocalBackend.IsLocalFileSystem(null));       // statfs failed
+
+        // statfs itself: /proc is procfs everywhere on Linux, /dev/shm tmpfs wherever it is mounted.
+        Assert.Equal(0x9FA0, KubeBackup.Platform.PosixFile.FileSystemType("/proc"));
+        Assert.Null(KubeBackup.Platform.PosixFile.FileSystemType("/no/such/folder"));
+        Assert.False(new KubeBackup.Storage.Local.LocalBackend("/proc").ListsSavedFilesAtOnce);
+    }
+
     [Fact]
     public async Task Restic_sees_our_exclusive_lock_and_we_see_restics()
     {
