@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 namespace KubeBackup.Platform;
 
 /// <summary>
-/// The libc calls the POSIX layer needs, for Linux x86_64 with glibc 2.28 or later. Only calls whose symbols glibc
+/// The libc calls the POSIX layer needs, for 64-bit Linux (x86_64, arm64) with glibc 2.28 or later. Only calls whose symbols glibc
 /// 2.28 already exports are used (so no <c>getdents64</c> or <c>fstatat</c> symbol, which came later), and only
 /// structures whose layout does not depend on the architecture where there is a choice (<c>statx</c>, not
 /// <c>struct stat</c>). Descriptor parameters are <see cref="SafeFileHandle"/> where the call works on an open handle,
@@ -35,20 +35,26 @@ internal static unsafe partial class LibC
     internal const int ENODATA = 61;
     internal const int EOPNOTSUPP = 95;
 
-    // open flags (asm-generic/fcntl.h as used on x86_64).
+    // open flags (asm-generic/fcntl.h, which x86_64 uses as it is).
     internal const int O_RDONLY = 0x0;
     internal const int O_WRONLY = 0x1;
     internal const int O_CREAT = 0x40;
     internal const int O_EXCL = 0x80;
     internal const int O_NONBLOCK = 0x800;
-    internal const int O_DIRECTORY = 0x10000;
-    internal const int O_NOFOLLOW = 0x20000;
     internal const int O_NOATIME = 0x40000;
     internal const int O_CLOEXEC = 0x80000;
     internal const int O_PATH = 0x200000;
     internal const int O_RDWR = 0x2;
+
+    // arm64 (and 32-bit arm) define O_DIRECTORY and O_NOFOLLOW themselves (arch/arm64/include/uapi/asm/fcntl.h):
+    // with x86_64's values there, O_DIRECTORY would be O_DIRECT's bit and O_NOFOLLOW O_LARGEFILE's, so "open this
+    // folder without following a symlink" would silently follow it. Every other flag above is the same.
+    private static readonly bool ArmOpenFlags = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
+    internal static readonly int O_DIRECTORY = ArmOpenFlags ? 0x4000 : 0x10000;
+    internal static readonly int O_NOFOLLOW = ArmOpenFlags ? 0x8000 : 0x20000;
+
     // __O_TMPFILE | O_DIRECTORY: an unnamed file in the given folder.
-    internal const int O_TMPFILE = 0x410000;
+    internal static readonly int O_TMPFILE = 0x400000 | O_DIRECTORY;
 
     // *at flags.
     internal const int AT_FDCWD = -100;
