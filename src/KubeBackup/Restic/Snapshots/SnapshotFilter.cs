@@ -33,14 +33,21 @@ public sealed class SnapshotFilter
 
         if (Paths.Count > 0)
         {
-            var paths = snapshot.Paths.Select(p => p.TrimEnd('/')).ToHashSet(StringComparer.Ordinal);
-            if (!Paths.All(p => paths.Contains(p.Length > 1 ? p.TrimEnd('/') : p)))
+            var paths = snapshot.Paths.Select(WithoutTrailingSlash).ToHashSet(StringComparer.Ordinal);
+            if (!Paths.All(p => paths.Contains(WithoutTrailingSlash(p))))
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    /// <summary>"/data/" and "/data" name the same folder; the root stays "/" however many slashes it is written with.</summary>
+    private static string WithoutTrailingSlash(string path)
+    {
+        var trimmed = path.TrimEnd('/');
+        return trimmed.Length == 0 && path.Length > 0 ? "/" : trimmed;
     }
 
     /// <summary>Picks one snapshot from a list: <c>latest</c> (the newest passing the filter), or a unique ID prefix.</summary>
