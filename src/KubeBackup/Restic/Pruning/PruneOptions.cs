@@ -5,7 +5,8 @@ public sealed class PruneOptions
 {
     /// <summary>Unused space to tolerate after pruning, as a percentage of the used data (restic's
     /// <c>--max-unused</c>, default 5%). Packs that are partly unused are repacked until at most this much is left.
-    /// <c>null</c> means "unlimited": only wholly unused packs are deleted, nothing is repacked.</summary>
+    /// <c>null</c> means "unlimited": no data pack is repacked for its unused space (tree packs with unused trees,
+    /// packs mixing data and trees, and ten or more very small packs still are, as in restic).</summary>
     public double? MaxUnusedPercent { get; set; } = 5;
 
     /// <summary>Stop repacking after this many bytes of packs (restic's <c>--max-repack-size</c>); null for no limit.</summary>

@@ -18,7 +18,8 @@ namespace KubeBackup.Restic.Pruning;
 /// new packs (holding the still-used blobs of packs worth repacking) are written first, then index files naming them,
 /// then index files for the packs kept; only then are the old index files deleted, and only after that the packs they
 /// named. Packs that are mostly used stay as they are; a pack whose unused share is worth the I/O is repacked, until
-/// the unused space left is within <see cref="PruneOptions.MaxUnusedPercent"/>.
+/// the unused space left is within <see cref="PruneOptions.MaxUnusedPercent"/>; tree packs with unused trees, packs
+/// mixing data and trees and (ten or more) very small packs are always repacked, as restic does.
 /// </summary>
 internal sealed class Pruner
 {
@@ -147,33 +148,59 @@ internal sealed class Pruner
             throw new IntegrityException($"{missing.Count} blob(s) referenced by snapshots are in no index (for example {missing[0].Type} {missing[0].Id.ToShortString()}); prune stops (run check)");
         }
 
-        // 5. Decide per pack.
+        // 5. Decide per pack, as restic does. Always repacked (within MaxRepackBytes, except mixed packs, which are
+        //    never left): packs that mix data and trees; tree packs with any unused tree (trees are small, read by
+        //    every snapshot walk and worth keeping dense); and packs far below the pack size (under 1/25 of it: the last
+        //    pack of many small backups), those fully used once there are ten or more. Then partly used data packs, the emptiest
+        //    first, until the unused space left is within MaxUnusedPercent.
+        long smallPack = _repository.Options.PackSize / 25;
         var delete = packs.Values.Where(p => p.UsedBlobs == 0).ToList();
         var partly = packs.Values.Where(p => p.UsedBlobs > 0 && p.UnusedBytes > 0).ToList();
         var mixed = packs.Values.Where(p => p.UsedBlobs > 0 && p.HasData && p.HasTree).ToList();
+        var treesWithUnused = partly.Where(p => p.HasTree && !p.HasData).OrderBy(p => p.Id).ToList();
+        var small = packs.Values.Where(p => p.UsedBlobs > 0 && p.HasData && !p.HasTree && p.StoredSize < smallPack).OrderBy(p => p.Id).ToList();
+        if (small.Count(p => p.UnusedBytes == 0) < 10)
+        {
+            // Fully used small packs only when there are enough of them to be worth the I/O (a lone one would
+            // otherwise be rewritten by every prune); small packs with unused blobs always.
+            small.RemoveAll(p => p.UnusedBytes == 0);
+        }
+
         long usedBytes = packs.Values.Sum(p => p.UsedBytes);
         long unusedBefore = packs.Values.Sum(p => p.UnusedBytes);
         var repack = new List<PackInfo>(mixed);
-        long unusedLeft = partly.Sum(p => p.UnusedBytes) - mixed.Sum(p => p.UnusedBytes);
         long repackBytes = repack.Sum(p => p.StoredSize);
+        long unusedLeft = partly.Sum(p => p.UnusedBytes) - mixed.Sum(p => p.UnusedBytes);
+        bool TryRepack(PackInfo pack)
+        {
+            if (_options.MaxRepackBytes is { } max && repackBytes + pack.StoredSize > max)
+            {
+                return false;
+            }
+
+            repack.Add(pack);
+            repackBytes += pack.StoredSize;
+            unusedLeft -= pack.UnusedBytes;
+            return true;
+        }
+
+        foreach (var pack in treesWithUnused.Concat(small))
+        {
+            TryRepack(pack);
+        }
+
         if (_options.MaxUnusedPercent is { } percent)
         {
             double limit = percent >= 100 ? double.MaxValue : usedBytes * percent / (100 - percent);
-            foreach (var pack in partly.Except(mixed).OrderByDescending(p => (double)p.UnusedBytes / (p.UsedBytes + p.UnusedBytes)).ThenBy(p => p.Id))
+            var chosen = repack.ToHashSet();
+            foreach (var pack in partly.Where(p => !chosen.Contains(p)).OrderByDescending(p => (double)p.UnusedBytes / (p.UsedBytes + p.UnusedBytes)).ThenBy(p => p.Id))
             {
                 if (unusedLeft <= limit)
                 {
                     break;
                 }
 
-                if (_options.MaxRepackBytes is { } max && repackBytes + pack.StoredSize > max)
-                {
-                    continue;
-                }
-
-                repack.Add(pack);
-                repackBytes += pack.StoredSize;
-                unusedLeft -= pack.UnusedBytes;
+                TryRepack(pack);
             }
         }
 

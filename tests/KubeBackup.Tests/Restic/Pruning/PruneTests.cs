@@ -172,4 +172,47 @@ public class PruneTests
             Assert.Equal(tree, SimpleTree.Describe(target + snapshot.Paths[0]));
         }
     }
+
+    [Fact]
+    public async Task Tree_packs_with_unused_trees_and_many_small_packs_are_repacked_even_when_unused_space_is_tolerated()
+    {
+        // Twelve small backups, each adding one file: twelve tiny data packs (all still used) and twelve tree packs.
+        // The first tree pack also holds the tree of the folder that never changes, so after forgetting all but the
+        // last snapshot it is partly used. restic repacks both kinds whatever --max-unused says.
+        using var dir = new TempDirectory();
+        var repoPath = dir.Combine("repo");
+        var source = dir.Combine("src");
+        Directory.CreateDirectory(Path.Combine(source, "stable"));
+        Directory.CreateDirectory(Path.Combine(source, "changing"));
+        File.WriteAllText(Path.Combine(source, "stable", "a.txt"), "never changes");
+        await using var repo = await TestRepository.InitAsync(repoPath);
+        var options = new BackupOptions();
+        options.Paths.Add(source);
+        KubeBackup.Restic.Model.Snapshot last = null!;
+        for (int i = 0; i < 12; i++)
+        {
+            File.WriteAllBytes(Path.Combine(source, "changing", $"f{i}"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(10_000));
+            last = (await repo.BackupAsync(options)).Snapshot;
+        }
+
+        await repo.ForgetAsync(new KubeBackup.Retention.RetentionPolicy { Last = 1 });
+        int packsBefore = Directory.GetFiles(Path.Combine(repoPath, "data"), "*", SearchOption.AllDirectories).Length;
+
+        var result = await repo.PruneAsync(new PruneOptions { MaxUnusedPercent = 100 });
+
+        Assert.Equal(0, result.UnusedBytesAfter); // the partly used tree pack was repacked, not kept
+        Assert.True(result.PacksRepacked >= 12, $"repacked {result.PacksRepacked}: the small data packs should have been");
+        int packsAfter = Directory.GetFiles(Path.Combine(repoPath, "data"), "*", SearchOption.AllDirectories).Length;
+        Assert.True(packsAfter <= 3, $"{packsBefore} packs before, {packsAfter} after");
+
+        var check = await new ResticCli(repoPath, TestRepository.Password).RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+        await using var reopened = await TestRepository.OpenAsync(repoPath);
+        var target = dir.Combine("out");
+        Assert.True((await reopened.RestoreAsync(last, new RestoreOptions { Target = target })).IsComplete);
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target + file));
+        }
+    }
 }
