@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using KubeBackup.Platform;
 
@@ -47,9 +46,9 @@ public class LibCConstantsTests
               return 0;
             }
             """);
-        var compile = await RunAsync("clang", "-o", program, source);
+        var compile = await Support.ProcessRun.RunAsync("clang", "-o", program, source);
         Assert.True(compile.ExitCode == 0, compile.Output);
-        var run = await RunAsync(program);
+        var run = await Support.ProcessRun.RunAsync(program);
         Assert.Equal(0, run.ExitCode);
 
         var actual = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
@@ -59,20 +58,5 @@ public class LibCConstantsTests
         {
             Assert.True(actual[name] == value, $"{name}: the headers say {actual[name]:x}, LibC has {value:x}");
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
     }
 }

@@ -93,21 +93,5 @@ public sealed class PostgresServer : IAsyncLifetime
     private static Task AsPostgresAsync(bool root, string program, params string[] args) =>
         root ? RunAsync("runuser", ["-u", "postgres", "--", program, .. args]) : RunAsync(program, args);
 
-    private static async Task RunAsync(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited with {process.ExitCode}: {await stdout} {await stderr}");
-        }
-    }
+    private static Task RunAsync(string program, params string[] args) => ProcessRun.RunCheckedAsync(program, args);
 }
