@@ -88,6 +88,9 @@ public sealed partial class GcsBackend : IBackend
     /// <inheritdoc />
     public int MaxConcurrency => _options.MaxConcurrency;
 
+    /// <inheritdoc />
+    public bool ListsSavedFilesAtOnce => _options.ListsSavedFilesAtOnce;
+
     /// <summary>The resilience pipeline every call goes through.</summary>
     public StorageResiliencePipeline Pipeline => _pipeline;
 

@@ -71,6 +71,9 @@ public sealed partial class S3Backend : IBackend
     /// <inheritdoc />
     public int MaxConcurrency => _options.MaxConcurrency;
 
+    /// <inheritdoc />
+    public bool ListsSavedFilesAtOnce => _options.ListsSavedFilesAtOnce;
+
     /// <summary>The resilience pipeline every call goes through.</summary>
     public StorageResiliencePipeline Pipeline => _pipeline;
 

@@ -17,6 +17,13 @@ public abstract class RemoteBackendOptions
     /// <summary>How many calls the backend makes at once (restic's <c>connections</c> option). Default 5.</summary>
     public int MaxConcurrency { get; set; } = 5;
 
+    /// <summary>Whether the store lists every saved object at once, to every client (see
+    /// <see cref="IBackend.ListsSavedFilesAtOnce"/>): taking a lock then skips restic's 200 ms pause. Off by default,
+    /// as restic assumes nothing; turn it on only for a store that documents strong list-after-write consistency
+    /// (Amazon S3 since December 2020, Azure Blob Storage, Google Cloud Storage, MinIO), never for a gateway or cache
+    /// in front of one.</summary>
+    public bool ListsSavedFilesAtOnce { get; set; }
+
     /// <summary>Retry, per-attempt timeout and circuit-breaker settings.</summary>
     public StorageResilienceOptions Resilience { get; set; } = new();
 

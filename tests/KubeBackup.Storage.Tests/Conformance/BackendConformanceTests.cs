@@ -34,6 +34,29 @@ public abstract class BackendConformanceTests(StorageServer server)
     }
 
     [Fact]
+    public async Task A_saved_file_is_in_the_very_next_listing()
+    {
+        // What a backend claims with ListsSavedFilesAtOnce (taking a lock then skips restic's pause). The servers used
+        // here all behave so; the remote backends still claim it only when told to.
+        var prefix = "conf-" + Guid.NewGuid().ToString("N")[..12];
+        await using var backend = server.CreateBackend(prefix);
+        await backend.CreateAsync();
+        for (int i = 0; i < 20; i++)
+        {
+            var handle = new FileHandle(FileType.Lock, Id(1000 + i));
+            await backend.SaveAsync(handle, new MemoryStream(Random(100, i)));
+            Assert.Contains(handle.Name, (await ListAsync(backend, FileType.Lock)).Select(f => f.Name));
+        }
+
+        if (backend is not Local.LocalBackend)
+        {
+            Assert.False(backend.ListsSavedFilesAtOnce);
+            await using var optedIn = server.CreateBackend(prefix, o => o.ListsSavedFilesAtOnce = true);
+            Assert.True(optedIn.ListsSavedFilesAtOnce);
+        }
+    }
+
+    [Fact]
     public async Task Save_read_ranged_read_stat_and_streams()
     {
         await using var backend = await FreshAsync();
