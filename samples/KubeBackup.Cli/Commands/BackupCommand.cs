@@ -20,9 +20,17 @@ internal static class BackupCommand
         var ignoreCtime = new Option<bool>("--ignore-ctime") { Description = "ignore ctime changes when checking for modified files" };
         var withAtime = new Option<bool>("--with-atime") { Description = "store the atime for all files and directories" };
         var time = new Option<string?>("--time") { Description = "time of the backup (ex. '2012-11-01 22:08:41') (default: now)" };
+        var readConcurrency = new Option<int?>("--read-concurrency") { Description = "read n files concurrently (default: 2 per core; more overlaps more reads of a slow or cold disk)" };
+        readConcurrency.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1)
+            {
+                result.AddError("--read-concurrency must be at least 1.");
+            }
+        });
         var command = new Command("backup", "Create a new backup of files and/or directories")
         {
-            paths, exclude, excludeFile, tag, host, stdin, stdinFilename, parent, force, ignoreInode, ignoreCtime, withAtime, time,
+            paths, exclude, excludeFile, tag, host, stdin, stdinFilename, parent, force, ignoreInode, ignoreCtime, withAtime, time, readConcurrency,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -67,6 +75,7 @@ internal static class BackupCommand
                     IgnoreChangeTime = parse.GetValue(ignoreCtime),
                     WithAccessTime = parse.GetValue(withAtime),
                     Time = when,
+                    ReadConcurrency = parse.GetValue(readConcurrency),
                 };
                 foreach (var x in targets) options.Paths.Add(x);
                 foreach (var x in tags) options.Tags.Add(x);

@@ -149,6 +149,28 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Backup_reads_one_file_at_a_time_when_asked_and_refuses_zero_readers()
+    {
+        using var dir = new TempDirectory();
+        var repo = dir.Combine("repo");
+        var source = dir.Combine("src");
+        SimpleTree.Create(source, bigFileBytes: 3 * 1024 * 1024);
+        var env = Env(repo);
+        Assert.Equal(0, (await CliRunner.RunAsync(env, "init")).ExitCode);
+
+        var zero = await CliRunner.RunAsync(env, "backup", source, "--read-concurrency", "0");
+        Assert.NotEqual(0, zero.ExitCode);
+        Assert.Contains("--read-concurrency must be at least 1", zero.StandardError + zero.StandardOutput, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(Path.Combine(repo, "snapshots")));
+
+        var one = await CliRunner.RunAsync(env, "backup", source, "--read-concurrency", "1");
+        Assert.True(one.ExitCode == 0, one.StandardError);
+        var restore = await CliRunner.RunAsync(env, "restore", "latest", "--target", dir.Combine("out"));
+        Assert.True(restore.ExitCode == 0, restore.StandardError);
+        Assert.Equal(SimpleTree.Describe(source), SimpleTree.Describe(Path.Combine(dir.Combine("out"), source.TrimStart('/'))));
+    }
+
+    [Fact]
     public async Task Missing_repository_and_missing_password_are_fatal()
     {
         using var dir = new TempDirectory();

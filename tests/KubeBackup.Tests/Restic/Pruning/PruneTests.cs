@@ -140,13 +140,35 @@ public class PruneTests
         using var _d = dir;
         var env = new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = repoPath, ["RESTIC_PASSWORD"] = TestRepository.Password };
         var restic = new ResticCli(repoPath, TestRepository.Password);
+
+        // How long one whole prune of this repository takes here (on a copy), so that the kills land while one works:
+        // a fixed delay would miss it on a faster build or machine, and the test would then prove nothing.
+        var pristine = dir.Combine("pristine");
+        await ProcessRun.RunCheckedAsync("cp", "-a", repoPath, pristine);
+        var probeRepo = dir.Combine("probe");
+        await ProcessRun.RunCheckedAsync("cp", "-a", repoPath, probeRepo);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var probe = await CliRunner.RunAsync(new Dictionary<string, string>(env) { ["RESTIC_REPOSITORY"] = probeRepo }, "prune", "--max-unused", "0%");
+        double wholePruneMs = clock.Elapsed.TotalMilliseconds;
+        Assert.True(probe.ExitCode == 0, probe.StandardError);
+
         var rng = new Random(42);
         int killed = 0;
+        bool lastFinished = false;
         for (int attempt = 0; attempt < 8; attempt++)
         {
+            if (lastFinished)
+            {
+                // A prune that ran to its end left nothing to prune: start the next one from the unpruned repository
+                // again. After a kill the next prune starts from whatever the killed one left.
+                TestTree.Delete(repoPath);
+                await ProcessRun.RunCheckedAsync("cp", "-a", pristine, repoPath);
+            }
+
             using var process = CliRunner.Start(env, "prune", "--max-unused", "0%");
-            await Task.Delay(100 + rng.Next(0, 500));
-            if (!process.HasExited)
+            await Task.Delay(TimeSpan.FromMilliseconds(rng.NextDouble() * wholePruneMs));
+            lastFinished = process.HasExited;
+            if (!lastFinished)
             {
                 process.Kill(entireProcessTree: true);
                 killed++;
@@ -158,7 +180,7 @@ public class PruneTests
             Assert.True(check.ExitCode == 0, $"attempt {attempt}: " + check.StandardOutput + check.StandardError);
         }
 
-        Assert.True(killed >= 2, $"only {killed} prunes were still running when killed");
+        Assert.True(killed >= 2, $"only {killed} of 8 prunes were still running when killed (a whole prune took {wholePruneMs:F0} ms)");
         var final = await CliRunner.RunAsync(env, "prune", "--max-unused", "0%");
         Assert.True(final.ExitCode == 0, final.StandardError);
         var readData = await restic.RunAsync("check", "--read-data");
