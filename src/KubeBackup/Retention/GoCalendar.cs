@@ -66,37 +66,12 @@ internal static class GoCalendar
         return (isoYear, (int)((thursday - firstOfYear) / 7) + 1);
     }
 
-    /// <summary>Days since 1970-01-01 of a date; <paramref name="day"/> may lie outside its month.</summary>
-    internal static long DaysFromCivil(long year, int month, long day)
-    {
-        // Howard Hinnant's days_from_civil with years starting in March, so February's length never matters.
-        long y = month <= 2 ? year - 1 : year;
-        long era = FloorDiv(y, 400);
-        long yearOfEra = y - era * 400;
-        int shiftedMonth = month > 2 ? month - 3 : month + 9;
-        long dayOfYear = (153 * shiftedMonth + 2) / 5 + day - 1;
-        long dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear;
-        return era * 146_097 + dayOfEra - 719_468;
-    }
+    internal static long DaysFromCivil(long year, int month, long day) => CivilDate.DaysFromCivil(year, month, day);
 
-    internal static void CivilFromDays(long days, out long year, out int month, out int day)
-    {
-        long z = days + 719_468;
-        long era = FloorDiv(z, 146_097);
-        long dayOfEra = z - era * 146_097;
-        long yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365;
-        long dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
-        int shiftedMonth = (int)((5 * dayOfYear + 2) / 153);
-        day = (int)(dayOfYear - (153 * shiftedMonth + 2) / 5 + 1);
-        month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
-        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-    }
+    internal static void CivilFromDays(long days, out long year, out int month, out int day) =>
+        CivilDate.CivilFromDays(days, out year, out month, out day);
 
-    private static long FloorDiv(long a, long b)
-    {
-        long q = a / b;
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-    }
+    private static long FloorDiv(long a, long b) => CivilDate.FloorDiv(a, b);
 
-    private static long FloorMod(long a, long b) => a - FloorDiv(a, b) * b;
+    private static long FloorMod(long a, long b) => CivilDate.FloorMod(a, b);
 }

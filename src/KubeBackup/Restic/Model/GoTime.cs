@@ -441,37 +441,15 @@ public readonly struct GoTime : IEquatable<GoTime>, IComparable<GoTime>
 
     private static bool IsLeap(long year) => year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
 
-    private static long FloorDiv(long a, long b)
-    {
-        long q = a / b;
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-    }
+    private static long FloorDiv(long a, long b) => CivilDate.FloorDiv(a, b);
+
+    /// <summary>Days from 0001-01-01 (Go's zero time, where this type counts from) to 1970-01-01.</summary>
+    private const long DaysFromYearOneToUnixEpoch = 719_162;
 
     // Days since 0001-01-01 of a proleptic Gregorian date (astronomical years, so year 0 exists). The day may overflow
     // its month; the result then falls in the next month, which is what Go's normalising Date does.
-    private static long DaysFromCivil(long year, int month, int day)
-    {
-        long y = month <= 2 ? year - 1 : year;
-        long era = FloorDiv(y, 400);
-        long yearOfEra = y - era * 400;
-        int shiftedMonth = month > 2 ? month - 3 : month + 9;
-        long dayOfYear = (153 * shiftedMonth + 2) / 5 + day - 1;
-        long dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear;
+    private static long DaysFromCivil(long year, int month, int day) => CivilDate.DaysFromCivil(year, month, day) + DaysFromYearOneToUnixEpoch;
 
-        // 0000-03-01 is day -306 relative to 0001-01-01.
-        return era * 146097 + dayOfEra - 306;
-    }
-
-    private static void CivilFromDays(long days, out long year, out int month, out int day)
-    {
-        long z = days + 306;
-        long era = FloorDiv(z, 146097);
-        long dayOfEra = z - era * 146097;
-        long yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146096) / 365;
-        long dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
-        int shiftedMonth = (int)((5 * dayOfYear + 2) / 153);
-        day = (int)(dayOfYear - (153 * shiftedMonth + 2) / 5 + 1);
-        month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
-        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-    }
+    private static void CivilFromDays(long days, out long year, out int month, out int day) =>
+        CivilDate.CivilFromDays(days - DaysFromYearOneToUnixEpoch, out year, out month, out day);
 }
