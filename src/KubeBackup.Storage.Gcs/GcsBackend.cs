@@ -243,18 +243,10 @@ public sealed partial class GcsBackend : IBackend
     {
         if (type == FileType.Config)
         {
-            StorageFileInfo? config = null;
-            try
+            // The config is one object, not a folder: listing it is looking it up.
+            if (await this.TryStatAsync(FileHandle.Config, cancellationToken).ConfigureAwait(false) is { } config)
             {
-                config = await StatAsync(FileHandle.Config, cancellationToken).ConfigureAwait(false);
-            }
-            catch (StorageFileNotFoundException)
-            {
-            }
-
-            if (config is { } found)
-            {
-                yield return found;
+                yield return config;
             }
 
             yield break;

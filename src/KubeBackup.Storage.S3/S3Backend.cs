@@ -332,9 +332,10 @@ public sealed partial class S3Backend : IBackend
     {
         if (type == FileType.Config)
         {
-            if (await ExistsAsync(FileHandle.Config, cancellationToken).ConfigureAwait(false))
+            // The config is one object, not a folder: listing it is looking it up.
+            if (await this.TryStatAsync(FileHandle.Config, cancellationToken).ConfigureAwait(false) is { } config)
             {
-                yield return await StatAsync(FileHandle.Config, cancellationToken).ConfigureAwait(false);
+                yield return config;
             }
 
             yield break;
