@@ -45,8 +45,10 @@ internal sealed class BlobSaver : IAsyncDisposable
         // A pool of this session's own, not ArrayPool.Shared: the shared pool keeps a buffer per size per thread that
         // touched it, and a backup's buffers are megabytes, rented on one thread and returned on another, so the shared
         // pool ends up holding several times what is ever in flight. This one holds at most what was in flight at the
-        // busiest moment (queue, workers, readers), and is gone with the session.
-        Buffers = ArrayPool<byte>.Create(MaxPooledLength, maxArraysPerBucket: (workers * 2) + 4);
+        // busiest moment (queue, workers, readers), and is gone with the session. Per size class it keeps what the
+        // savers hold plus two: with (workers·2)+4 a standard-profile backup peaked 5-8 MiB higher at the same speed;
+        // with just one per saver, 10-20 MiB lower but 8% slower with compression (more new arrays, more collections).
+        Buffers = ArrayPool<byte>.Create(MaxPooledLength, maxArraysPerBucket: workers + 2);
         _workers = new Task[workers];
         for (int i = 0; i < workers; i++)
         {
