@@ -150,9 +150,9 @@ internal sealed class Pruner
 
         // 5. Decide per pack, as restic does. Always repacked (within MaxRepackBytes, except mixed packs, which are
         //    never left): packs that mix data and trees; tree packs with any unused tree (trees are small, read by
-        //    every snapshot walk and worth keeping dense); and packs far below the pack size (under 1/25 of it: the last
-        //    pack of many small backups), those fully used once there are ten or more. Then partly used data packs, the emptiest
-        //    first, until the unused space left is within MaxUnusedPercent.
+        //    every snapshot walk and worth keeping dense); and packs far below the pack size (under 1/25 of it: the
+        //    last pack of many small backups), those fully used once there are ten or more. Then partly used data
+        //    packs, the emptiest first, until the unused space left is within MaxUnusedPercent.
         long smallPack = _repository.Options.PackSize / 25;
         var delete = packs.Values.Where(p => p.UsedBlobs == 0).ToList();
         var partly = packs.Values.Where(p => p.UsedBlobs > 0 && p.UnusedBytes > 0).ToList();

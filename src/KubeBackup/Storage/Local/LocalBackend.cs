@@ -53,7 +53,27 @@ public sealed class LocalBackend : IBackend, IStagingBackend
     /// <inheritdoc />
     /// <remarks>True on the file systems of local disks and memory, where a renamed file is in every later listing;
     /// false on network and FUSE file systems (NFS, SMB, CephFS, s3fs...), whose clients cache folder listings.</remarks>
-    public bool ListsSavedFilesAtOnce => _listsSavedFilesAtOnce ??= IsLocalFileSystem(PosixFile.FileSystemType(_root));
+    public bool ListsSavedFilesAtOnce
+    {
+        get
+        {
+            if (_listsSavedFilesAtOnce is { } known)
+            {
+                return known;
+            }
+
+            // Remembered once the folder could be asked about; before it exists (or if statfs fails) the answer is the
+            // safe one, and it is asked again next time.
+            var type = PosixFile.FileSystemType(_root);
+            bool local = IsLocalFileSystem(type);
+            if (type is not null)
+            {
+                _listsSavedFilesAtOnce = local;
+            }
+
+            return local;
+        }
+    }
 
     private bool? _listsSavedFilesAtOnce;
 

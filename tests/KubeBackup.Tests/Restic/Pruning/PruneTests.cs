@@ -225,7 +225,9 @@ public class PruneTests
         Assert.Equal(0, result.UnusedBytesAfter); // the partly used tree pack was repacked, not kept
         Assert.True(result.PacksRepacked >= 12, $"repacked {result.PacksRepacked}: the small data packs should have been");
         int packsAfter = Directory.GetFiles(Path.Combine(repoPath, "data"), "*", SearchOption.AllDirectories).Length;
-        Assert.True(packsAfter <= 3, $"{packsBefore} packs before, {packsAfter} after");
+        // The twelve tiny data packs became one or two (the writer may have two packs open at once), the trees the
+        // last snapshot uses sit in one to three; left alone, the twelve data packs would still be there.
+        Assert.True(packsAfter <= 6, $"{packsBefore} packs before, {packsAfter} after");
 
         var check = await new ResticCli(repoPath, TestRepository.Password).RunAsync("check", "--read-data");
         Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
