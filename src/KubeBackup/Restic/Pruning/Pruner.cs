@@ -38,6 +38,7 @@ internal sealed class Pruner
         public int UsedBlobs;
         public bool HasData;
         public bool HasTree;
+        public bool HasUncompressedTree;
         public long StoredSize => PackHeader.PackSize(Blobs.Select(b => new PackBlob(b.Id, b.Type, b.Offset, b.Length, b.UncompressedLength)));
     }
 
@@ -127,6 +128,7 @@ internal sealed class Pruner
             {
                 pack.HasData |= b.Type == BlobType.Data;
                 pack.HasTree |= b.Type == BlobType.Tree;
+                pack.HasUncompressedTree |= b.Type == BlobType.Tree && b.UncompressedLength == 0;
                 var key = new BlobKey(b.Id, b.Type);
                 ref int home = ref CollectionsMarshal.GetValueRefOrNullRef(used, key);
                 if (!Unsafe.IsNullRef(ref home) && home < 0)
@@ -150,14 +152,18 @@ internal sealed class Pruner
 
         // 5. Decide per pack, as restic does. Always repacked (within MaxRepackBytes, except mixed packs, which are
         //    never left): packs that mix data and trees; tree packs with any unused tree (trees are small, read by
-        //    every snapshot walk and worth keeping dense); and packs far below the pack size (under 1/25 of it: the
+        //    every snapshot walk and worth keeping dense) or any uncompressed one in a format 2 repository; and packs far below the pack size (under 1/25 of it: the
         //    last pack of many small backups), those fully used once there are ten or more. Then partly used data
         //    packs, the emptiest first, until the unused space left is within MaxUnusedPercent.
         long smallPack = _repository.Options.PackSize / 25;
         var delete = packs.Values.Where(p => p.UsedBlobs == 0).ToList();
         var partly = packs.Values.Where(p => p.UsedBlobs > 0 && p.UnusedBytes > 0).ToList();
         var mixed = packs.Values.Where(p => p.UsedBlobs > 0 && p.HasData && p.HasTree).ToList();
-        var treesWithUnused = partly.Where(p => p.HasTree && !p.HasData).OrderBy(p => p.Id).ToList();
+        // A repository upgraded from format 1 still has its old trees stored uncompressed: format 2 wants them
+        // compressed, and repacking compresses them (restic's prune does the same).
+        var treesToRepack = packs.Values
+            .Where(p => p.UsedBlobs > 0 && p.HasTree && !p.HasData && (p.UnusedBytes > 0 || (p.HasUncompressedTree && _repository.SupportsCompression)))
+            .OrderBy(p => p.Id).ToList();
         var small = packs.Values.Where(p => p.UsedBlobs > 0 && p.HasData && !p.HasTree && p.StoredSize < smallPack).OrderBy(p => p.Id).ToList();
         if (small.Count(p => p.UnusedBytes == 0) < 10)
         {
@@ -184,7 +190,7 @@ internal sealed class Pruner
             return true;
         }
 
-        foreach (var pack in treesWithUnused.Concat(small))
+        foreach (var pack in treesToRepack.Concat(small))
         {
             TryRepack(pack);
         }
@@ -368,6 +374,12 @@ internal sealed class Pruner
                     }
 
                     var sealedBlob = buffer.AsMemory((int)b.Offset, (int)b.Length);
+                    if (b.Type == BlobType.Tree && !b.IsCompressed && _repository.SupportsCompression)
+                    {
+                        await AddCompressedAsync(writer, b, sealedBlob, handle.RelativePath).ConfigureAwait(false);
+                        continue;
+                    }
+
                     VerifyBlob(b, sealedBlob.Span, handle.RelativePath);
                     await writer.AddAsync(b.Type, b.Id, sealedBlob, b.UncompressedLength, (int)(b.IsCompressed ? b.UncompressedLength : b.Length - 32)).ConfigureAwait(false);
                 }
@@ -382,6 +394,30 @@ internal sealed class Pruner
 
         await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
         return (writer.PacksUploaded, writer.PackedBytes);
+    }
+
+    /// <summary>Opens (and so verifies) an uncompressed tree and adds it compressed, as format 2 stores trees.</summary>
+    private async ValueTask AddCompressedAsync(BlobWriter writer, IndexBlob blob, ReadOnlyMemory<byte> sealedBlob, string fileName)
+    {
+        var location = new BlobLocation(ResticId.Zero, blob.Type, blob.Offset, blob.Length, blob.UncompressedLength);
+        var copy = ArrayPool<byte>.Shared.Rent(sealedBlob.Length);
+        byte[]? resealed = null;
+        try
+        {
+            sealedBlob.Span.CopyTo(copy);
+            var plaintext = _repository.OpenBlobInPlace(blob.Id, location, copy.AsSpan(0, sealedBlob.Length), default, fileName);
+            resealed = ArrayPool<byte>.Shared.Rent(ResticRepository.MaxSealedLength(plaintext.Length));
+            int length = _repository.SealBlob(BlobType.Tree, plaintext, resealed, out uint uncompressedLength);
+            await writer.AddAsync(BlobType.Tree, blob.Id, resealed.AsMemory(0, length), uncompressedLength, plaintext.Length).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+            if (resealed is not null)
+            {
+                ArrayPool<byte>.Shared.Return(resealed);
+            }
+        }
     }
 
     /// <summary>A blob is copied sealed as it is, but only after proving it is intact: prune must not spread damage

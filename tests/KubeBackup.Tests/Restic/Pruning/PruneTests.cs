@@ -106,6 +106,59 @@ public class PruneTests
     }
 
     [Fact]
+    public async Task Prune_compresses_the_trees_of_a_repository_upgraded_to_format_2()
+    {
+        // restic writes a format 1 repository (nothing compressed), upgrades it to format 2, and our prune is the first
+        // to repack: format 2 wants trees compressed, so every tree must come out compressed, the data untouched.
+        using var dir = new TempDirectory();
+        var repoPath = dir.Combine("repo");
+        var source = dir.Combine("src");
+        var restic = new ResticCli(repoPath, TestRepository.Password);
+        await restic.RunCheckedAsync("init", "--repository-version", "1");
+        SimpleTree.Create(source, seed: 3, bigFileBytes: 2 * 1024 * 1024);
+        var expected = SimpleTree.Describe(source);
+        await restic.RunCheckedAsync("backup", source);
+        await restic.RunCheckedAsync("migrate", "upgrade_repo_v2");
+        Assert.NotEmpty(await TreeCompressionAsync(restic, compressed: false));
+
+        await using (var repo = await TestRepository.OpenAsync(repoPath))
+        {
+            var result = await repo.PruneAsync(new PruneOptions { MaxUnusedPercent = 100 });
+            Assert.True(result.PacksRepacked > 0);
+        }
+
+        Assert.Empty(await TreeCompressionAsync(restic, compressed: false));
+        Assert.NotEmpty(await TreeCompressionAsync(restic, compressed: true));
+        var check = await restic.RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+        await restic.RunCheckedAsync("restore", "latest", "--target", dir.Combine("out"));
+        Assert.Equal(expected, SimpleTree.Describe(dir.Combine("out") + source));
+    }
+
+    /// <summary>The IDs of the tree blobs the repository's index files list as compressed (or not), read by restic.</summary>
+    private static async Task<List<string>> TreeCompressionAsync(ResticCli restic, bool compressed)
+    {
+        var trees = new List<string>();
+        foreach (var index in (await restic.RunCheckedAsync("list", "index")).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(await restic.RunCheckedAsync("cat", "index", index.Trim()));
+            foreach (var pack in doc.RootElement.GetProperty("packs").EnumerateArray())
+            {
+                foreach (var blob in pack.GetProperty("blobs").EnumerateArray())
+                {
+                    bool isCompressed = blob.TryGetProperty("uncompressed_length", out var u) && u.GetInt64() > 0;
+                    if (blob.GetProperty("type").GetString() == "tree" && isCompressed == compressed)
+                    {
+                        trees.Add(blob.GetProperty("id").GetString()!);
+                    }
+                }
+            }
+        }
+
+        return trees;
+    }
+
+    [Fact]
     public async Task Our_prune_of_a_repository_restic_wrote_and_forgot_in()
     {
         using var dir = new TempDirectory();
