@@ -1,4 +1,5 @@
 using KubeBackup.Restic.Model;
+using static KubeBackup.Restic.Model.CivilDate;
 
 namespace KubeBackup.Retention;
 
@@ -65,13 +66,4 @@ internal static class GoCalendar
         long firstOfYear = DaysFromCivil(isoYear, 1, 1);
         return (isoYear, (int)((thursday - firstOfYear) / 7) + 1);
     }
-
-    internal static long DaysFromCivil(long year, int month, long day) => CivilDate.DaysFromCivil(year, month, day);
-
-    internal static void CivilFromDays(long days, out long year, out int month, out int day) =>
-        CivilDate.CivilFromDays(days, out year, out month, out day);
-
-    private static long FloorDiv(long a, long b) => CivilDate.FloorDiv(a, b);
-
-    private static long FloorMod(long a, long b) => CivilDate.FloorMod(a, b);
 }

@@ -257,7 +257,7 @@ public readonly struct GoTime : IEquatable<GoTime>, IComparable<GoTime>
     {
         // Wall-clock seconds since year 1 in the recorded offset. Go prints the wall clock in the time's own zone.
         long wall = _secondsSinceYear1 + _offsetSeconds;
-        long days = FloorDiv(wall, 86400);
+        long days = CivilDate.FloorDiv(wall, 86400);
         int secondOfDay = (int)(wall - days * 86400);
         CivilFromDays(days, out long year, out int month, out int day);
 
@@ -440,8 +440,6 @@ public readonly struct GoTime : IEquatable<GoTime>, IComparable<GoTime>
         month == 2 ? (IsLeap(year) ? 29 : 28) : (month is 4 or 6 or 9 or 11 ? 30 : 31);
 
     private static bool IsLeap(long year) => year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-
-    private static long FloorDiv(long a, long b) => CivilDate.FloorDiv(a, b);
 
     /// <summary>Days from 0001-01-01 (Go's zero time, where this type counts from) to 1970-01-01.</summary>
     private const long DaysFromYearOneToUnixEpoch = 719_162;

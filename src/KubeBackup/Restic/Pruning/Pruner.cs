@@ -376,7 +376,8 @@ internal sealed class Pruner
                     var sealedBlob = buffer.AsMemory((int)b.Offset, (int)b.Length);
                     if (b.Type == BlobType.Tree && !b.IsCompressed && _repository.SupportsCompression)
                     {
-                        await AddCompressedAsync(writer, b, sealedBlob, handle.RelativePath).ConfigureAwait(false);
+                        // Its sealed bytes do not go into the new pack, so it is opened where it lies in the pack buffer.
+                        await AddCompressedAsync(writer, b, buffer.AsMemory((int)b.Offset, (int)b.Length), handle.RelativePath).ConfigureAwait(false);
                         continue;
                     }
 
@@ -396,27 +397,20 @@ internal sealed class Pruner
         return (writer.PacksUploaded, writer.PackedBytes);
     }
 
-    /// <summary>Opens (and so verifies) an uncompressed tree and adds it compressed, as format 2 stores trees.</summary>
-    private async ValueTask AddCompressedAsync(BlobWriter writer, IndexBlob blob, ReadOnlyMemory<byte> sealedBlob, string fileName)
+    /// <summary>Opens (and so verifies) an uncompressed tree in place and adds it compressed, as format 2 stores trees.</summary>
+    private async ValueTask AddCompressedAsync(BlobWriter writer, IndexBlob blob, Memory<byte> sealedBlob, string fileName)
     {
-        var location = new BlobLocation(ResticId.Zero, blob.Type, blob.Offset, blob.Length, blob.UncompressedLength);
-        var copy = ArrayPool<byte>.Shared.Rent(sealedBlob.Length);
-        byte[]? resealed = null;
+        var resealed = ArrayPool<byte>.Shared.Rent(ResticRepository.MaxSealedLength(sealedBlob.Length));
         try
         {
-            sealedBlob.Span.CopyTo(copy);
-            var plaintext = _repository.OpenBlobInPlace(blob.Id, location, copy.AsSpan(0, sealedBlob.Length), default, fileName);
-            resealed = ArrayPool<byte>.Shared.Rent(ResticRepository.MaxSealedLength(plaintext.Length));
+            var plaintext = _repository.OpenBlobInPlace(blob.Id, LocationOf(blob), sealedBlob.Span, default, fileName);
+            int plaintextLength = plaintext.Length;
             int length = _repository.SealBlob(BlobType.Tree, plaintext, resealed, out uint uncompressedLength);
-            await writer.AddAsync(BlobType.Tree, blob.Id, resealed.AsMemory(0, length), uncompressedLength, plaintext.Length).ConfigureAwait(false);
+            await writer.AddAsync(BlobType.Tree, blob.Id, resealed.AsMemory(0, length), uncompressedLength, plaintextLength).ConfigureAwait(false);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(copy);
-            if (resealed is not null)
-            {
-                ArrayPool<byte>.Shared.Return(resealed);
-            }
+            ArrayPool<byte>.Shared.Return(resealed);
         }
     }
 
@@ -424,17 +418,18 @@ internal sealed class Pruner
     /// into new packs and then delete the evidence.</summary>
     private void VerifyBlob(IndexBlob blob, ReadOnlySpan<byte> sealedBlob, string fileName)
     {
-        var location = new BlobLocation(ResticId.Zero, blob.Type, blob.Offset, blob.Length, blob.UncompressedLength);
         // Verification decrypts in place; the sealed bytes themselves are what goes into the new pack.
         var copy = ArrayPool<byte>.Shared.Rent(sealedBlob.Length);
         try
         {
             sealedBlob.CopyTo(copy);
-            _repository.VerifyBlobInPlace(blob.Id, location, copy.AsSpan(0, sealedBlob.Length), fileName, ArrayPool<byte>.Shared);
+            _repository.VerifyBlobInPlace(blob.Id, LocationOf(blob), copy.AsSpan(0, sealedBlob.Length), fileName, ArrayPool<byte>.Shared);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(copy);
         }
     }
+
+    private static BlobLocation LocationOf(IndexBlob blob) => new(ResticId.Zero, blob.Type, blob.Offset, blob.Length, blob.UncompressedLength);
 }
