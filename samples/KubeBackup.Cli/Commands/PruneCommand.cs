@@ -10,8 +10,9 @@ internal static class PruneCommand
     {
         var maxUnused = new Option<string>("--max-unused") { Description = "tolerate given limit of unused data: a percentage like '5%' or 'unlimited' (default: 5%)", DefaultValueFactory = _ => "5%" };
         var maxRepack = new Option<string?>("--max-repack-size") { Description = "maximum size to repack (allowed suffixes: k/K, m/M, g/G, t/T)" };
+        var repackUncompressed = new Option<bool>("--repack-uncompressed") { Description = "repack all uncompressed data (format 2 repositories upgraded from format 1)" };
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "do not modify the repository, just print what would be done" };
-        var command = new Command("prune", "Remove unneeded data from the repository") { maxUnused, maxRepack, dryRun };
+        var command = new Command("prune", "Remove unneeded data from the repository") { maxUnused, maxRepack, repackUncompressed, dryRun };
         command.SetAction(async (parse, ct) =>
         {
             var context = new CliContext(parse, global);
@@ -19,6 +20,7 @@ internal static class PruneCommand
             {
                 MaxUnusedPercent = ParseMaxUnused(parse.GetValue(maxUnused)!),
                 MaxRepackBytes = parse.GetValue(maxRepack) is { } size ? ParseSize(size) : null,
+                RepackUncompressed = parse.GetValue(repackUncompressed),
                 DryRun = parse.GetValue(dryRun),
             };
             await using var repo = await context.OpenAsync(ct);

@@ -12,6 +12,13 @@ public sealed class PruneOptions
     /// <summary>Stop repacking after this many bytes of packs (restic's <c>--max-repack-size</c>); null for no limit.</summary>
     public long? MaxRepackBytes { get; set; }
 
+    /// <summary>Repack every pack holding uncompressed blobs so that all data ends up compressed (restic's
+    /// <c>--repack-uncompressed</c>): for a repository upgraded from format 1, whose old data was stored as it was.
+    /// Needs format 2 and a compression mode other than off (<see cref="RepositoryException"/> otherwise). Blobs are
+    /// then stored compressed even where zstd gains nothing (a few bytes more), so a second run finds nothing left to do.
+    /// Trees are compressed by every prune of a format 2 repository, with or without this option.</summary>
+    public bool RepackUncompressed { get; set; }
+
     /// <summary>Only compute and return the plan; change nothing.</summary>
     public bool DryRun { get; set; }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using KubeBackup.Restic.Compression;
 using KubeBackup.Restic.Index;
 using KubeBackup.Restic.Json;
 using KubeBackup.Restic.Locking;
@@ -39,6 +40,7 @@ internal sealed class Pruner
         public bool HasData;
         public bool HasTree;
         public bool HasUncompressedTree;
+        public bool HasUncompressedData;
         public long StoredSize => PackHeader.PackSize(Blobs.Select(b => new PackBlob(b.Id, b.Type, b.Offset, b.Length, b.UncompressedLength)));
     }
 
@@ -51,6 +53,20 @@ internal sealed class Pruner
 
     public async Task<PruneResult> RunAsync(CancellationToken cancellationToken)
     {
+        if (_options.RepackUncompressed)
+        {
+            // Refused before the lock: nothing is touched when the request cannot be carried out.
+            if (!_repository.SupportsCompression)
+            {
+                throw new RepositoryException($"Repacking uncompressed data needs repository format 2; this repository is format {_repository.Config.Version} (upgrade it first: restic migrate upgrade_repo_v2).");
+            }
+
+            if (_repository.Options.Compression == CompressionMode.Off)
+            {
+                throw new RepositoryException("Repacking uncompressed data needs compression: it is off for this repository handle.");
+            }
+        }
+
         var clock = Stopwatch.StartNew();
         // Planning only reads, so it runs while the lock is confirmed; nothing is deleted or written before that.
         var (repoLock, owned) = await RepositoryLock.AcquireExclusiveForOperationAsync(_repository, _options.RetryLock, cancellationToken).ConfigureAwait(false);
@@ -129,6 +145,7 @@ internal sealed class Pruner
                 pack.HasData |= b.Type == BlobType.Data;
                 pack.HasTree |= b.Type == BlobType.Tree;
                 pack.HasUncompressedTree |= b.Type == BlobType.Tree && b.UncompressedLength == 0;
+                pack.HasUncompressedData |= b.Type == BlobType.Data && b.UncompressedLength == 0;
                 var key = new BlobKey(b.Id, b.Type);
                 ref int home = ref CollectionsMarshal.GetValueRefOrNullRef(used, key);
                 if (!Unsafe.IsNullRef(ref home) && home < 0)
@@ -164,6 +181,10 @@ internal sealed class Pruner
         var treesToRepack = packs.Values
             .Where(p => p.UsedBlobs > 0 && p.HasTree && !p.HasData && (p.UnusedBytes > 0 || (p.HasUncompressedTree && _repository.SupportsCompression)))
             .OrderBy(p => p.Id).ToList();
+        // Asked to compress old data: every data pack holding an uncompressed blob (restic's --repack-uncompressed).
+        var dataToCompress = packs.Values
+            .Where(p => _options.RepackUncompressed && p.UsedBlobs > 0 && p.HasData && !p.HasTree && p.HasUncompressedData)
+            .OrderBy(p => p.Id).ToList();
         var small = packs.Values.Where(p => p.UsedBlobs > 0 && p.HasData && !p.HasTree && p.StoredSize < smallPack).OrderBy(p => p.Id).ToList();
         if (small.Count(p => p.UnusedBytes == 0) < 10)
         {
@@ -190,7 +211,7 @@ internal sealed class Pruner
             return true;
         }
 
-        foreach (var pack in treesToRepack.Concat(small))
+        foreach (var pack in treesToRepack.Concat(dataToCompress).Concat(small.Except(dataToCompress)))
         {
             TryRepack(pack);
         }
@@ -374,7 +395,7 @@ internal sealed class Pruner
                     }
 
                     var sealedBlob = buffer.AsMemory((int)b.Offset, (int)b.Length);
-                    if (b.Type == BlobType.Tree && !b.IsCompressed && _repository.SupportsCompression)
+                    if (!b.IsCompressed && _repository.SupportsCompression && (b.Type == BlobType.Tree || _options.RepackUncompressed))
                     {
                         // Its sealed bytes do not go into the new pack, so it is opened where it lies in the pack buffer.
                         await AddCompressedAsync(writer, b, buffer.AsMemory((int)b.Offset, (int)b.Length), handle.RelativePath).ConfigureAwait(false);
@@ -397,7 +418,9 @@ internal sealed class Pruner
         return (writer.PacksUploaded, writer.PackedBytes);
     }
 
-    /// <summary>Opens (and so verifies) an uncompressed tree in place and adds it compressed, as format 2 stores trees.</summary>
+    /// <summary>Opens (and so verifies) an uncompressed blob in place and adds it compressed: trees as format 2 stores
+    /// them, data when asked to compress old data. Compressed even where zstd gains nothing, so that the pack is not
+    /// chosen again by the next prune.</summary>
     private async ValueTask AddCompressedAsync(BlobWriter writer, IndexBlob blob, Memory<byte> sealedBlob, string fileName)
     {
         var resealed = ArrayPool<byte>.Shared.Rent(ResticRepository.MaxSealedLength(sealedBlob.Length));
@@ -405,8 +428,8 @@ internal sealed class Pruner
         {
             var plaintext = _repository.OpenBlobInPlace(blob.Id, LocationOf(blob), sealedBlob.Span, default, fileName);
             int plaintextLength = plaintext.Length;
-            int length = _repository.SealBlob(BlobType.Tree, plaintext, resealed, out uint uncompressedLength);
-            await writer.AddAsync(BlobType.Tree, blob.Id, resealed.AsMemory(0, length), uncompressedLength, plaintextLength).ConfigureAwait(false);
+            int length = _repository.SealBlob(blob.Type, plaintext, resealed, out uint uncompressedLength, keepCompressed: true);
+            await writer.AddAsync(blob.Type, blob.Id, resealed.AsMemory(0, length), uncompressedLength, plaintextLength).ConfigureAwait(false);
         }
         finally
         {

@@ -516,7 +516,9 @@ public sealed partial class ResticRepository : IAsyncDisposable
     /// <param name="plaintext">The blob.</param>
     /// <param name="destination">At least <see cref="MaxSealedLength"/> bytes.</param>
     /// <param name="uncompressedLength">Set to the plaintext length if the blob was compressed, else 0.</param>
-    internal int SealBlob(BlobType type, ReadOnlySpan<byte> plaintext, Span<byte> destination, out uint uncompressedLength)
+    /// <param name="keepCompressed">Store the compressed form even if it is not smaller (prune's recompression, which
+    /// must not find the blob uncompressed again next time).</param>
+    internal int SealBlob(BlobType type, ReadOnlySpan<byte> plaintext, Span<byte> destination, out uint uncompressedLength, bool keepCompressed = false)
     {
         uncompressedLength = 0;
         if (TriesCompression(type, plaintext.Length))
@@ -525,7 +527,7 @@ public sealed partial class ResticRepository : IAsyncDisposable
             int n = Zstd.Compress(plaintext, body, Zstd.LevelFor(Options.Compression));
             // Data that does not shrink is stored as it is: restoring and checking it then skips decompression.
             // Trees stay compressed, as restic's format 2 requires of tree packs.
-            if (n < plaintext.Length || type == BlobType.Tree)
+            if (n < plaintext.Length || type == BlobType.Tree || keepCompressed)
             {
                 uncompressedLength = (uint)plaintext.Length;
                 Key.Seal(body[..n], destination[..(n + CryptoKey.Overhead)]);

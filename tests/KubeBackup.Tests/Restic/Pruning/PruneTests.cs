@@ -135,8 +135,99 @@ public class PruneTests
         Assert.Equal(expected, SimpleTree.Describe(dir.Combine("out") + source));
     }
 
+    [Fact]
+    public async Task Repack_uncompressed_compresses_the_old_data_of_an_upgraded_repository_once()
+    {
+        // A format 1 repository restic wrote (random data that zstd cannot shrink, and text that it can), upgraded to
+        // format 2. A plain prune compresses only the trees; the option compresses the data too, through the console
+        // host as a user runs it, and a second run has nothing left to do.
+        using var dir = new TempDirectory();
+        var repoPath = dir.Combine("repo");
+        var source = dir.Combine("src");
+        var restic = new ResticCli(repoPath, TestRepository.Password);
+        await restic.RunCheckedAsync("init", "--repository-version", "1");
+        SimpleTree.Create(source, seed: 5, bigFileBytes: 2 * 1024 * 1024);
+        var expected = SimpleTree.Describe(source);
+        await restic.RunCheckedAsync("backup", source);
+        await restic.RunCheckedAsync("migrate", "upgrade_repo_v2");
+        int uncompressedData = (await BlobCompressionAsync(restic, "data", compressed: false)).Count;
+        Assert.True(uncompressedData > 1);
+
+        await using (var repo = await TestRepository.OpenAsync(repoPath))
+        {
+            await repo.PruneAsync(new PruneOptions());
+        }
+
+        Assert.Equal(uncompressedData, (await BlobCompressionAsync(restic, "data", compressed: false)).Count);
+
+        var env = new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = repoPath, ["RESTIC_PASSWORD"] = TestRepository.Password };
+        var first = await CliRunner.RunAsync(env, "--json", "prune", "--repack-uncompressed");
+        Assert.True(first.ExitCode == 0, first.StandardError);
+        Assert.True(RepackedPacks(first.StandardOutput) > 0, first.StandardOutput);
+        Assert.Empty(await BlobCompressionAsync(restic, "data", compressed: false));
+        Assert.Empty(await BlobCompressionAsync(restic, "tree", compressed: false));
+        Assert.Equal(uncompressedData, (await BlobCompressionAsync(restic, "data", compressed: true)).Count);
+
+        var second = await CliRunner.RunAsync(env, "--json", "prune", "--repack-uncompressed");
+        Assert.True(second.ExitCode == 0, second.StandardError);
+        Assert.Equal(0, RepackedPacks(second.StandardOutput));
+
+        var check = await restic.RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+        await restic.RunCheckedAsync("restore", "latest", "--target", dir.Combine("out"));
+        Assert.Equal(expected, SimpleTree.Describe(dir.Combine("out") + source));
+    }
+
+    private static long RepackedPacks(string json)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Trim().Split('\n')[^1]);
+        return doc.RootElement.GetProperty("packs_repacked").GetInt64();
+    }
+
+    [Fact]
+    public async Task Repack_uncompressed_is_refused_where_it_cannot_compress_and_changes_nothing()
+    {
+        using var dir = new TempDirectory();
+        var v1 = dir.Combine("v1");
+        var source = dir.Combine("src");
+        SimpleTree.Create(source, seed: 6, bigFileBytes: 256 * 1024, smallFiles: 3);
+        var restic = new ResticCli(v1, TestRepository.Password);
+        await restic.RunCheckedAsync("init", "--repository-version", "1");
+        await restic.RunCheckedAsync("backup", source);
+        var before = TestRepository.Listing(v1);
+        await using (var repo = await TestRepository.OpenAsync(v1))
+        {
+            var ex = await Assert.ThrowsAsync<RepositoryException>(() => repo.PruneAsync(new PruneOptions { RepackUncompressed = true }));
+            Assert.Contains("format 2", ex.Message);
+        }
+
+        Assert.Equal(before, TestRepository.Listing(v1));
+
+        var v2 = dir.Combine("v2");
+        await using (var created = await TestRepository.InitAsync(v2))
+        {
+            var options = new BackupOptions();
+            options.Paths.Add(source);
+            await created.BackupAsync(options);
+        }
+
+        before = TestRepository.Listing(v2);
+        var off = TestRepository.Options();
+        off.Compression = KubeBackup.Restic.Compression.CompressionMode.Off;
+        await using (var repo = await TestRepository.OpenAsync(v2, off))
+        {
+            await Assert.ThrowsAsync<RepositoryException>(() => repo.PruneAsync(new PruneOptions { RepackUncompressed = true }));
+        }
+
+        Assert.Equal(before, TestRepository.Listing(v2));
+    }
+
     /// <summary>The IDs of the tree blobs the repository's index files list as compressed (or not), read by restic.</summary>
-    private static async Task<List<string>> TreeCompressionAsync(ResticCli restic, bool compressed)
+    private static Task<List<string>> TreeCompressionAsync(ResticCli restic, bool compressed) => BlobCompressionAsync(restic, "tree", compressed);
+
+    /// <summary>The IDs of the blobs of a type ("data" or "tree") that the repository's index files list as compressed
+    /// (or not), read by restic.</summary>
+    private static async Task<List<string>> BlobCompressionAsync(ResticCli restic, string type, bool compressed)
     {
         var trees = new List<string>();
         foreach (var index in (await restic.RunCheckedAsync("list", "index")).Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -147,7 +238,7 @@ public class PruneTests
                 foreach (var blob in pack.GetProperty("blobs").EnumerateArray())
                 {
                     bool isCompressed = blob.TryGetProperty("uncompressed_length", out var u) && u.GetInt64() > 0;
-                    if (blob.GetProperty("type").GetString() == "tree" && isCompressed == compressed)
+                    if (blob.GetProperty("type").GetString() == type && isCompressed == compressed)
                     {
                         trees.Add(blob.GetProperty("id").GetString()!);
                     }
