@@ -52,6 +52,11 @@ internal static class ForgetCommand
             ids, last, hourly, daily, weekly, monthly, yearly, within, withinHourly, withinDaily, withinWeekly, withinMonthly, withinYearly,
             keepTag, allowRemoveAll, host, tag, path, groupBy, dryRun, prune, compatibility,
         };
+        var pruneFlags = new PruneFlags();
+        foreach (var option in pruneFlags.All)
+        {
+            command.Options.Add(option);
+        }
 
         command.SetAction(async (parse, ct) =>
         {
@@ -109,8 +114,15 @@ internal static class ForgetCommand
                 throw new CliException("--unsafe-allow-remove-all is not allowed unless a snapshot filter option is specified");
             }
 
+            // Prune's flags are read (and refused if invalid) before anything is forgotten.
+            var pruneOptions = pruneFlags.ToOptions(parse, dryRun: false);
             await using var repo = await context.OpenAsync(ct);
             bool dry = parse.GetValue(dryRun);
+            if (parse.GetValue(prune))
+            {
+                PruneFlags.Validate(pruneOptions, repo);
+            }
+
             // Forget and prune under one exclusive lock, as restic's 'forget --prune' does: the library's operations
             // run under a lock their repository object holds, so there is one lock file and one confirmation pause.
             await using var held = parse.GetValue(prune) && !dry
@@ -120,7 +132,7 @@ internal static class ForgetCommand
             if (explicitIds.Length > 0)
             {
                 int code = await ForgetByIdAsync(context, repo, filter, explicitIds, dry, ct);
-                return parse.GetValue(prune) && !dry ? await PruneAfterForgetAsync(context, repo, ct) : code;
+                return parse.GetValue(prune) && !dry ? await PruneAfterForgetAsync(context, repo, pruneOptions, ct) : code;
             }
 
             if (policy.IsEmpty && compat == ResticCompatibility.V0_14)
@@ -162,7 +174,7 @@ internal static class ForgetCommand
             PrintRemoved(context, result);
             if (parse.GetValue(prune) && !dry && result.Removed.Count > 0)
             {
-                return await PruneAfterForgetAsync(context, repo, ct);
+                return await PruneAfterForgetAsync(context, repo, pruneOptions, ct);
             }
 
             return ExitCodes.Ok;
@@ -170,10 +182,10 @@ internal static class ForgetCommand
         return command;
     }
 
-    private static async Task<int> PruneAfterForgetAsync(CliContext context, ResticRepository repo, CancellationToken ct)
+    private static async Task<int> PruneAfterForgetAsync(CliContext context, ResticRepository repo, KubeBackup.Restic.Pruning.PruneOptions options, CancellationToken ct)
     {
         // Under the exclusive lock the command took for both.
-        var pruned = await repo.PruneAsync(new KubeBackup.Restic.Pruning.PruneOptions(), null, ct);
+        var pruned = await repo.PruneAsync(options, null, ct);
         context.Info($"prune: deleted {pruned.PacksDeleted} packs, repacked {pruned.PacksRepacked}, freed {Formatting.Bytes(pruned.BytesFreed)}");
         return ExitCodes.Ok;
     }

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using KubeBackup.Restic.Pruning;
 
 namespace KubeBackup.Cli.Commands;
 
@@ -8,21 +6,18 @@ internal static class PruneCommand
 {
     public static Command Create(GlobalOptions global)
     {
-        var maxUnused = new Option<string>("--max-unused") { Description = "tolerate given limit of unused data: a percentage like '5%' or 'unlimited' (default: 5%)", DefaultValueFactory = _ => "5%" };
-        var maxRepack = new Option<string?>("--max-repack-size") { Description = "maximum size to repack (allowed suffixes: k/K, m/M, g/G, t/T)" };
-        var repackUncompressed = new Option<bool>("--repack-uncompressed") { Description = "repack all uncompressed data (format 2 repositories upgraded from format 1)" };
+        var flags = new PruneFlags();
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "do not modify the repository, just print what would be done" };
-        var command = new Command("prune", "Remove unneeded data from the repository") { maxUnused, maxRepack, repackUncompressed, dryRun };
+        var command = new Command("prune", "Remove unneeded data from the repository");
+        foreach (var option in flags.All.Append(dryRun))
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parse, ct) =>
         {
             var context = new CliContext(parse, global);
-            var options = new PruneOptions
-            {
-                MaxUnusedPercent = ParseMaxUnused(parse.GetValue(maxUnused)!),
-                MaxRepackBytes = parse.GetValue(maxRepack) is { } size ? ParseSize(size) : null,
-                RepackUncompressed = parse.GetValue(repackUncompressed),
-                DryRun = parse.GetValue(dryRun),
-            };
+            var options = flags.ToOptions(parse, parse.GetValue(dryRun));
             await using var repo = await context.OpenAsync(ct);
             var result = await repo.PruneAsync(options, null, ct);
             if (context.Json)
@@ -58,27 +53,5 @@ internal static class PruneCommand
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    internal static double? ParseMaxUnused(string value)
-    {
-        if (value == "unlimited")
-        {
-            return null;
-        }
-
-        var v = value.TrimEnd('%');
-        return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent >= 0
-            ? percent
-            : throw new CliException($"Invalid --max-unused '{value}': use a percentage like '5%' or 'unlimited'.");
-    }
-
-    internal static long ParseSize(string value)
-    {
-        long factor = char.ToLowerInvariant(value[^1]) switch { 'k' => 1L << 10, 'm' => 1L << 20, 'g' => 1L << 30, 't' => 1L << 40, _ => 1 };
-        var digits = factor == 1 ? value : value[..^1];
-        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-            ? n * factor
-            : throw new CliException($"Invalid size '{value}'.");
     }
 }

@@ -178,6 +178,39 @@ public class PruneTests
         Assert.Equal(expected, SimpleTree.Describe(dir.Combine("out") + source));
     }
 
+    [Fact]
+    public async Task Forget_with_prune_takes_the_prune_flags_and_refuses_bad_ones_before_forgetting_anything()
+    {
+        using var dir = new TempDirectory();
+        var repoPath = dir.Combine("repo");
+        var source = dir.Combine("src");
+        var restic = new ResticCli(repoPath, TestRepository.Password);
+        await restic.RunCheckedAsync("init", "--repository-version", "1");
+        SimpleTree.Create(source, seed: 7, bigFileBytes: 512 * 1024, smallFiles: 5);
+        await restic.RunCheckedAsync("backup", source);
+        File.WriteAllText(Path.Combine(source, "new.txt"), "changed");
+        await restic.RunCheckedAsync("backup", source);
+        var snapshots = Path.Combine(repoPath, "snapshots");
+        var before = TestRepository.Listing(snapshots);
+        var env = new Dictionary<string, string> { ["RESTIC_REPOSITORY"] = repoPath, ["RESTIC_PASSWORD"] = TestRepository.Password };
+
+        var refused = await CliRunner.RunAsync(env, "forget", "--keep-last", "1", "--prune", "--repack-uncompressed");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("format 2", refused.StandardError);
+        var invalid = await CliRunner.RunAsync(env, "forget", "--keep-last", "1", "--prune", "--max-unused", "lots");
+        Assert.Equal(1, invalid.ExitCode);
+        Assert.Contains("--max-unused", invalid.StandardError);
+        Assert.Equal(before, TestRepository.Listing(snapshots));
+
+        await restic.RunCheckedAsync("migrate", "upgrade_repo_v2");
+        var done = await CliRunner.RunAsync(env, "forget", "--keep-last", "1", "--prune", "--repack-uncompressed");
+        Assert.True(done.ExitCode == 0, done.StandardError);
+        Assert.Single(Directory.GetFiles(snapshots));
+        Assert.Empty(await BlobCompressionAsync(restic, "data", compressed: false));
+        var check = await restic.RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+    }
+
     private static long RepackedPacks(string json)
     {
         using var doc = System.Text.Json.JsonDocument.Parse(json.Trim().Split('\n')[^1]);
