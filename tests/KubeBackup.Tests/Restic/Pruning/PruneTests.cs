@@ -111,14 +111,7 @@ public class PruneTests
         // restic writes a format 1 repository (nothing compressed), upgrades it to format 2, and our prune is the first
         // to repack: format 2 wants trees compressed, so every tree must come out compressed, the data untouched.
         using var dir = new TempDirectory();
-        var repoPath = dir.Combine("repo");
-        var source = dir.Combine("src");
-        var restic = new ResticCli(repoPath, TestRepository.Password);
-        await restic.RunCheckedAsync("init", "--repository-version", "1");
-        SimpleTree.Create(source, seed: 3, bigFileBytes: 2 * 1024 * 1024);
-        var expected = SimpleTree.Describe(source);
-        await restic.RunCheckedAsync("backup", source);
-        await restic.RunCheckedAsync("migrate", "upgrade_repo_v2");
+        var (repoPath, source, restic, expected) = await UpgradedRepositoryAsync(dir, seed: 3);
         Assert.NotEmpty(await TreeCompressionAsync(restic, compressed: false));
 
         await using (var repo = await TestRepository.OpenAsync(repoPath))
@@ -129,10 +122,7 @@ public class PruneTests
 
         Assert.Empty(await TreeCompressionAsync(restic, compressed: false));
         Assert.NotEmpty(await TreeCompressionAsync(restic, compressed: true));
-        var check = await restic.RunAsync("check", "--read-data");
-        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
-        await restic.RunCheckedAsync("restore", "latest", "--target", dir.Combine("out"));
-        Assert.Equal(expected, SimpleTree.Describe(dir.Combine("out") + source));
+        await ResticChecksAndRestoresAsync(restic, dir, source, expected);
     }
 
     [Fact]
@@ -142,14 +132,7 @@ public class PruneTests
         // format 2. A plain prune compresses only the trees; the option compresses the data too, through the console
         // host as a user runs it, and a second run has nothing left to do.
         using var dir = new TempDirectory();
-        var repoPath = dir.Combine("repo");
-        var source = dir.Combine("src");
-        var restic = new ResticCli(repoPath, TestRepository.Password);
-        await restic.RunCheckedAsync("init", "--repository-version", "1");
-        SimpleTree.Create(source, seed: 5, bigFileBytes: 2 * 1024 * 1024);
-        var expected = SimpleTree.Describe(source);
-        await restic.RunCheckedAsync("backup", source);
-        await restic.RunCheckedAsync("migrate", "upgrade_repo_v2");
+        var (repoPath, source, restic, expected) = await UpgradedRepositoryAsync(dir, seed: 5);
         int uncompressedData = (await BlobCompressionAsync(restic, "data", compressed: false)).Count;
         Assert.True(uncompressedData > 1);
 
@@ -172,10 +155,7 @@ public class PruneTests
         Assert.True(second.ExitCode == 0, second.StandardError);
         Assert.Equal(0, RepackedPacks(second.StandardOutput));
 
-        var check = await restic.RunAsync("check", "--read-data");
-        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
-        await restic.RunCheckedAsync("restore", "latest", "--target", dir.Combine("out"));
-        Assert.Equal(expected, SimpleTree.Describe(dir.Combine("out") + source));
+        await ResticChecksAndRestoresAsync(restic, dir, source, expected);
     }
 
     [Fact]
@@ -255,6 +235,30 @@ public class PruneTests
         Assert.Equal(before, TestRepository.Listing(v2));
     }
 
+    /// <summary>restic's check --read-data passes, and restic restores the latest snapshot as <paramref name="expected"/>.</summary>
+    private static async Task ResticChecksAndRestoresAsync(ResticCli restic, TempDirectory dir, string source, SortedDictionary<string, string> expected)
+    {
+        var check = await restic.RunAsync("check", "--read-data");
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+        await restic.RunCheckedAsync("restore", "latest", "--target", dir.Combine("out"));
+        Assert.Equal(expected, SimpleTree.Describe(dir.Combine("out") + source));
+    }
+
+    /// <summary>A repository restic wrote as format 1 (nothing compressed) with one snapshot of a small tree, then
+    /// upgraded to format 2 (restic migrate upgrade_repo_v2), as a user of an old repository has it.</summary>
+    private static async Task<(string Repo, string Source, ResticCli Restic, SortedDictionary<string, string> Expected)> UpgradedRepositoryAsync(TempDirectory dir, int seed)
+    {
+        var repoPath = dir.Combine("repo");
+        var source = dir.Combine("src");
+        var restic = new ResticCli(repoPath, TestRepository.Password);
+        await restic.RunCheckedAsync("init", "--repository-version", "1");
+        SimpleTree.Create(source, seed, bigFileBytes: 2 * 1024 * 1024);
+        var expected = SimpleTree.Describe(source);
+        await restic.RunCheckedAsync("backup", source);
+        await restic.RunCheckedAsync("migrate", "upgrade_repo_v2");
+        return (repoPath, source, restic, expected);
+    }
+
     /// <summary>The IDs of the tree blobs the repository's index files list as compressed (or not), read by restic.</summary>
     private static Task<List<string>> TreeCompressionAsync(ResticCli restic, bool compressed) => BlobCompressionAsync(restic, "tree", compressed);
 
@@ -304,10 +308,7 @@ public class PruneTests
             Assert.True(result.PacksDeleted + result.PacksRepacked > 0);
         }
 
-        var check = await restic.RunAsync("check", "--read-data");
-        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
-        await restic.RunCheckedAsync("restore", "latest", "--target", dir.Combine("out"));
-        Assert.Equal(expected, SimpleTree.Describe(dir.Combine("out") + source));
+        await ResticChecksAndRestoresAsync(restic, dir, source, expected);
     }
 
     [Fact]
