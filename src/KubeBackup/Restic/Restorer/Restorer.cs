@@ -18,7 +18,8 @@ namespace KubeBackup.Restic.Restorer;
 /// Restores a snapshot into a folder. Every file system operation goes through a directory handle and one validated
 /// name at a time, and never follows a symlink at that name, so no name in a snapshot ('..', 'a/b', '/etc/x') and no
 /// symlink restored (or planted) earlier can lead a write outside the target. Blobs are fetched and written in
-/// parallel, several per large file; zero runs stay holes; folders get their modes and times last, deepest first, so
+/// parallel, several per large file, and the blobs of several files are handed out in turn so that different files are
+/// written side by side; zero runs stay holes; folders get their modes and times last, deepest first, so
 /// restoring their contents does not disturb them.
 /// </summary>
 internal sealed class Restorer
@@ -86,6 +87,25 @@ internal sealed class Restorer
 
     private readonly record struct BlobJob(FileState File, ResticId Id, BlobLocation Location, long Offset);
 
+    /// <summary>A file of several blobs whose jobs are being handed out, alternating with other such files.</summary>
+    private sealed class MultiBlobFile(FileState state, IReadOnlyList<ResticId> content, BlobLocation[] locations)
+    {
+        public FileState State { get; } = state;
+        public IReadOnlyList<ResticId> Content { get; } = content;
+        public BlobLocation[] Locations { get; } = locations;
+        public int Next;
+        public long Offset;
+        public bool Done => Next == Content.Count;
+    }
+
+    private readonly List<MultiBlobFile> _multiBlobFiles = [];
+
+    /// <summary>How many files of several blobs hand out jobs at once: one per worker, so the blobs in flight mostly
+    /// belong to different files. Workers writing one file take turns on its inode lock (the waiting ones spin), while
+    /// different files are written side by side, each by its own core: on ext4 here, 1 GiB written as two files at
+    /// once took about half the time of the same bytes written into one file by two writers.</summary>
+    private int _multiBlobFilesAtOnce;
+
     public Restorer(ResticRepository repository, RestoreOptions options)
     {
         _repository = repository;
@@ -118,6 +138,7 @@ internal sealed class Restorer
 
         int workers = _options.Concurrency ?? Math.Max(4, _repository.Options.Parallelism * 2);
         _jobs = Channel.CreateBounded<BlobJob>(new BoundedChannelOptions(workers * 4) { SingleWriter = true });
+        _multiBlobFilesAtOnce = workers;
         _buffers = ArrayPool<byte>.Create(16 << 20, maxArraysPerBucket: (workers * 2) + 2);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var workerTasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(cts.Token), CancellationToken.None)).ToArray();
@@ -129,6 +150,7 @@ internal sealed class Restorer
         {
             var tree = await _repository.LoadTreeAsync(snapshot.Tree, cts.Token).ConfigureAwait(false);
             await RestoreTreeAsync(rootDir, top, tree, [], "", cts.Token).ConfigureAwait(false);
+            await DrainMultiBlobFilesAsync(0, cts.Token).ConfigureAwait(false);
             rootDir.Release();
             _jobs.Writer.TryComplete();
             await Task.WhenAll(workerTasks).ConfigureAwait(false);
@@ -326,11 +348,40 @@ internal sealed class Restorer
             return;
         }
 
-        long offset = 0;
-        for (int i = 0; i < content.Count; i++)
+        if (content.Count > 1)
         {
-            await _jobs.Writer.WriteAsync(new BlobJob(state, content[i], locations[i], offset), ct).ConfigureAwait(false);
-            offset += locations[i].PlaintextLength;
+            await EnqueueMultiBlobFileAsync(new MultiBlobFile(state, content, locations), ct).ConfigureAwait(false);
+            return;
+        }
+
+        await _jobs.Writer.WriteAsync(new BlobJob(state, content[0], locations[0], 0), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds a file of several blobs to the ones handing out jobs. Once <see cref="_multiBlobFilesAtOnce"/>
+    /// are, their jobs go out one from each in turn until one file is done; the walk then goes on, and the next such
+    /// file takes the free place. So the workers write several files side by side instead of queueing on the inode
+    /// lock of one.</summary>
+    private async Task EnqueueMultiBlobFileAsync(MultiBlobFile file, CancellationToken ct)
+    {
+        _multiBlobFiles.Add(file);
+        await DrainMultiBlobFilesAsync(_multiBlobFilesAtOnce - 1, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Hands out jobs of the files of several blobs, in turn, until at most <paramref name="keep"/> have jobs
+    /// left.</summary>
+    private async Task DrainMultiBlobFilesAsync(int keep, CancellationToken ct)
+    {
+        while (_multiBlobFiles.Count > keep)
+        {
+            for (int i = 0; i < _multiBlobFiles.Count; i++)
+            {
+                var file = _multiBlobFiles[i];
+                int n = file.Next++;
+                await _jobs.Writer.WriteAsync(new BlobJob(file.State, file.Content[n], file.Locations[n], file.Offset), ct).ConfigureAwait(false);
+                file.Offset += file.Locations[n].PlaintextLength;
+            }
+
+            _multiBlobFiles.RemoveAll(f => f.Done);
         }
     }
 
