@@ -23,6 +23,8 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
 /// </summary>
 public sealed class ResticCli
 {
+    private static readonly string? ResticPath = FindRestic();
+
     public ResticCli(string repository, string password)
     {
         Repository = repository;
@@ -39,25 +41,62 @@ public sealed class ResticCli
     /// <summary>Extra environment variables for every run (credentials of the backend, for example).</summary>
     public Dictionary<string, string> Environment { get; } = new();
 
-    public static string Executable { get; } = FindRestic()
+    /// <summary>The restic executable on PATH; a test that needs it fails with how to install it.</summary>
+    public static string Executable => ResticPath
         ?? throw new InvalidOperationException("The real restic is needed for this test: install it with 'apt-get install -y restic' (the README's test command does).");
 
-    public async Task<ProcessResult> RunAsync(params string[] args)
+    public Task<ProcessResult> RunAsync(params string[] args) => RunAsync(args, stdin: null, workingDirectory: null);
+
+    /// <summary>Runs restic with <paramref name="stdin"/> as its input (if any) in <paramref name="workingDirectory"/>
+    /// (default: the temp folder).</summary>
+    public async Task<ProcessResult> RunAsync(IEnumerable<string> args, Stream? stdin, string? workingDirectory, CancellationToken cancellationToken = default)
+    {
+        using var process = Start(args, stdin is not null, workingDirectory);
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        if (stdin is not null)
+        {
+            await stdin.CopyToAsync(process.StandardInput.BaseStream, cancellationToken);
+            process.StandardInput.Close();
+        }
+
+        await process.WaitForExitAsync(cancellationToken);
+        return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Runs restic and returns stdout, failing the test with restic's output if it exits non-zero.</summary>
+    public async Task<string> RunCheckedAsync(params string[] args) =>
+        (await RunAsync(args)).EnsureSuccess("restic " + string.Join(' ', args)).StandardOutput;
+
+    /// <summary>Runs restic and returns stdout as raw bytes (for <c>cat blob</c>, <c>dump</c>), failing if it exits
+    /// non-zero.</summary>
+    public async Task<byte[]> RunForBytesAsync(params string[] args)
+    {
+        using var process = Start(args, redirectInput: false, workingDirectory: null);
+        using var output = new MemoryStream();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.BaseStream.CopyToAsync(output);
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"restic {string.Join(' ', args)} exited with {process.ExitCode}: {await stderr}");
+        }
+
+        return output.ToArray();
+    }
+
+    private Process Start(IEnumerable<string> args, bool redirectInput, string? workingDirectory)
     {
         var psi = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = redirectInput,
             UseShellExecute = false,
-            WorkingDirectory = System.IO.Path.GetTempPath(),
+            WorkingDirectory = workingDirectory ?? System.IO.Path.GetTempPath(),
         };
         psi.ArgumentList.Add("--no-cache");
-        foreach (var a in GlobalArguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        foreach (var a in args)
+        foreach (var a in GlobalArguments.Concat(args))
         {
             psi.ArgumentList.Add(a);
         }
@@ -65,22 +104,15 @@ public sealed class ResticCli
         psi.Environment["RESTIC_REPOSITORY"] = Repository;
         psi.Environment["RESTIC_PASSWORD"] = Password;
         psi.Environment.Remove("RESTIC_PASSWORD_FILE");
+        psi.Environment.Remove("RESTIC_PASSWORD_COMMAND");
         psi.Environment.Remove("RESTIC_REPOSITORY_FILE");
         foreach (var (k, v) in Environment)
         {
             psi.Environment[k] = v;
         }
 
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("restic did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new ProcessResult(process.ExitCode, await stdout, await stderr);
+        return Process.Start(psi) ?? throw new InvalidOperationException("restic did not start");
     }
-
-    /// <summary>Runs restic and returns stdout, failing the test with restic's output if it exits non-zero.</summary>
-    public async Task<string> RunCheckedAsync(params string[] args) =>
-        (await RunAsync(args)).EnsureSuccess("restic " + string.Join(' ', args)).StandardOutput;
 
     private static string? FindRestic()
     {

@@ -46,6 +46,29 @@ internal static class ChildProcess
         return Process.Start(psi) ?? throw new Win32Exception($"{argv[0]} did not start");
     }
 
+    /// <summary>Whether the process has ended, including the moment between its exit and the runtime noticing it: the
+    /// runtime learns of a child's exit from SIGCHLD on a thread of its own, which on a busy machine can lag, so
+    /// <see cref="Process.HasExited"/> alone may still say false for a process that is already a zombie.</summary>
+    public static bool HasEnded(Process process)
+    {
+        if (process.HasExited)
+        {
+            return true;
+        }
+
+        try
+        {
+            // Linux: the state letter follows the parenthesised command name; Z is exited and not yet reaped. The PID
+            // cannot be reused before the runtime reaps it, so this is still our child.
+            var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentOutOfRangeException)
+        {
+            return process.HasExited;
+        }
+    }
+
     /// <summary>Sends a signal; false if the process is gone.</summary>
     public static bool Signal(Process process, int signal)
     {

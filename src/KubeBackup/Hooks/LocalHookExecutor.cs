@@ -247,7 +247,7 @@ public sealed class LocalHookExecutor : IHookExecutor
 
         public HookOutcome Ready { get; }
 
-        public bool IsRunning => _process is { HasExited: false };
+        public bool IsRunning => _process is not null && !ChildProcess.HasEnded(_process);
 
         public async Task<HookOutcome> ReleaseAsync(CancellationToken cancellationToken)
         {
@@ -258,8 +258,10 @@ public sealed class LocalHookExecutor : IHookExecutor
                 return Ready;
             }
 
-            if (_process.HasExited)
+            if (ChildProcess.HasEnded(_process))
             {
+                // Ended on its own: collect its exit (the runtime may not have reaped it yet) and say so.
+                await _process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
                 await _output!.Value.Pumps.ConfigureAwait(false);
                 return Outcome(false, _process.ExitCode, false,
                     $"ended with code {_process.ExitCode} before it was released: what it held did not span the data steps");
