@@ -245,6 +245,13 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
     internal static partial int FSync(SafeFileHandle fd);
 
+    /// <summary>posix_fadvise(2) advice: the cached pages of the range are not needed again.</summary>
+    internal const int POSIX_FADV_DONTNEED = 4;
+
+    // posix_fadvise returns the error number instead of setting errno.
+    [LibraryImport(Library, EntryPoint = "posix_fadvise")]
+    internal static partial int PosixFAdvise(SafeFileHandle fd, long offset, long length, int advice);
+
     [LibraryImport(Library, EntryPoint = "geteuid")]
     internal static partial uint GetEUid();
 

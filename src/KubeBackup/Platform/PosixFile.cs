@@ -264,6 +264,14 @@ internal static class PosixFile
         };
     }
 
+    /// <summary>Tells the kernel the file's cached pages will not be read again (<c>posix_fadvise DONTNEED</c>): clean
+    /// pages are dropped at once. Advice only; nothing happens where it is not supported.</summary>
+    public static void DropCachedPages(SafeFileHandle file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        _ = PosixFAdvise(file, 0, 0, POSIX_FADV_DONTNEED);
+    }
+
     /// <summary>Flushes an open directory or file to stable storage (<c>fsync</c>).</summary>
     public static void Sync(SafeFileHandle file) => Sync(file, null);
 

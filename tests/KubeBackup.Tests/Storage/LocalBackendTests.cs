@@ -36,6 +36,44 @@ public class LocalBackendTests
     }
 
     [Fact]
+    public async Task A_durable_commit_leaves_the_pack_out_of_the_page_cache()
+    {
+        // A pack is written once and not read back by the backup: its cached pages would only push the workload's own
+        // files out. Once flushed, a durable commit drops them; a non-durable one (tests) leaves them, which shows the
+        // measurement (util-linux fincore, resident bytes of a file) can see them. On a disk, not in tmpfs, where the
+        // cache is the file itself.
+        string root = Path.Combine(AppContext.BaseDirectory, $"kb-cache-{Guid.NewGuid():N}");
+        try
+        {
+            var data = new byte[4 << 20];
+            new Random(5).NextBytes(data);
+            var resident = new Dictionary<bool, long>();
+            foreach (var durable in new[] { false, true })
+            {
+                await using var backend = new LocalBackend(new LocalBackendOptions { Path = Path.Combine(root, durable ? "durable" : "fast"), Durable = durable });
+                await backend.CreateAsync();
+                IStagingBackend staging = backend;
+                using var file = staging.CreateStagingFile();
+                Assert.NotNull(file);
+                RandomAccess.Write(file, data, 0);
+                staging.CommitStagingFile(file, new FileHandle(FileType.Pack, Id));
+                string path = backend.PathOf(new FileHandle(FileType.Pack, Id));
+                Assert.Equal(data.Length, new FileInfo(path).Length);
+                var (exitCode, output) = await ProcessRun.RunAsync("fincore", "--bytes", "--noheadings", "--output", "RES", path);
+                Assert.True(exitCode == 0, output);
+                resident[durable] = long.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            Assert.True(resident[false] > 0, $"the non-durable pack should still be cached: {resident[false]} bytes");
+            Assert.Equal(0, resident[true]);
+        }
+        finally
+        {
+            TestTree.Delete(root);
+        }
+    }
+
+    [Fact]
     public async Task Save_read_ranged_read_stat_list_remove()
     {
         using var dir = new TempDirectory();

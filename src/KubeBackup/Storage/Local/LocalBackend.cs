@@ -160,6 +160,11 @@ public sealed class LocalBackend : IBackend, IStagingBackend
                 if (_options.Durable)
                 {
                     fs.Flush(flushToDisk: true);
+                    if (handle.Type == FileType.Pack)
+                    {
+                        // As for a staged pack (CommitStagingFile): flushed, not read again, so out of the cache.
+                        PosixFile.DropCachedPages(fs.SafeFileHandle);
+                    }
                 }
             }
 
@@ -214,6 +219,9 @@ public sealed class LocalBackend : IBackend, IStagingBackend
             if (_options.Durable)
             {
                 PosixFile.Sync(file);
+                // Written, flushed, and not read again by this process: its pages would only push other files (the
+                // workload's own) out of the cache, and a backup writes gigabytes of them.
+                PosixFile.DropCachedPages(file);
             }
 
             if (!Directory.Exists(dir))
