@@ -122,6 +122,10 @@ echo "== generating the $PROFILE dataset in $DATA"
 "$GEN" generate "$DATA" "$PROFILE"
 "$GEN" warm "$DATA" >/dev/null
 
+# Reads every file of a repository once before an operation that reads it, for both tools: kubebackup's local backend
+# drops the packs it wrote from the page cache (restic's keeps them), and the runs compare the tools, not the disk.
+warm_repo() { "$GEN" warm "$1" >/dev/null; }
+
 # A repository holding a backup of the dataset, for operations run without the backups before them (OPS=...).
 ensure_repo() {
   [[ -d "$2" ]] && return 0
@@ -163,12 +167,14 @@ for op in "${OPERATIONS[@]}"; do
           ;;
         backup-nochange|backup-mutated)
           ensure_repo "$tool" "$repo"
+          warm_repo "$repo"
           measure "$op" "$tool" "$run" "$repo" backup "$DATA"
           ;;
         restore)
           ensure_repo "$tool" "$repo"
           target="$WORK/restore-$tool-$run"
           rm -rf "$target"; mkdir -p "$target"
+          warm_repo "$repo"
           measure restore "$tool" "$run" "$repo" restore latest --target "$target"
           # Both tools restore the snapshot's absolute paths under the target.
           "$GEN" manifest "$target$DATA" > "$WORK/manifest-$tool-$run.txt"
@@ -186,6 +192,7 @@ for op in "${OPERATIONS[@]}"; do
         check-read-data)
           ensure_repo "$tool" "$repo"
           if [[ "$tool" == restic ]] || has_command check; then
+            warm_repo "$repo"
             measure check-read-data "$tool" "$run" "$repo" check --read-data
           fi
           if [[ "$tool" == ours && "$run" == 1 ]]; then
@@ -201,6 +208,7 @@ for op in "${OPERATIONS[@]}"; do
         forget-prune)
           if [[ "$tool" == restic ]] || has_command forget; then
             ensure_repo "$tool" "$repo"
+            warm_repo "$repo"
             measure forget-prune "$tool" "$run" "$repo" forget --keep-last 1 --prune
           fi
           ;;
