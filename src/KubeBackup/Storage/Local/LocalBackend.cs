@@ -12,7 +12,8 @@ public sealed class LocalBackendOptions
     public required string Path { get; set; }
 
     /// <summary>Whether saves are flushed to stable storage (file and folder <c>fsync</c>) before they count as done.
-    /// On by default: a backup reported as complete must survive a power cut. Tests may turn it off for speed.</summary>
+    /// On by default: a backup reported as complete must survive a power cut. Tests may turn it off for speed. A
+    /// flushed pack also leaves the page cache (it is not read again by the backup that wrote it).</summary>
     public bool Durable { get; set; } = true;
 
     /// <summary>How many files may be read or written at once. Default: 2 per core, at least 4.</summary>
