@@ -35,6 +35,10 @@ public sealed class TargetResolverTests
 
         await c.Client.AppsV1.CreateNamespacedStatefulSetAsync(Workloads.StatefulSet("sick", 2, ready: false), "default");
         await TestCluster.WaitForAsync(() => c.Client.AppsV1.ReadNamespacedStatefulSetAsync("sick", "default"), s => s.Status?.Replicas == 2);
+        // The replicas count as soon as the pods exist; the kubelet gives them their phase a moment later (the message
+        // below names it), so wait for that too: under load the resolver once saw a pod with no status yet.
+        await TestCluster.WaitForAsync(() => c.Client.CoreV1.ListNamespacedPodAsync("default"),
+            l => l.Items.Count(p => p.Metadata.Name.StartsWith("sick-", StringComparison.Ordinal) && p.Status?.Phase == "Running") == 2);
         var ex = await Assert.ThrowsAsync<TargetResolutionException>(() => resolver.ResolveAsync(new TargetRef(TargetKind.StatefulSet, "default", "sick")));
         Assert.Contains("sick-0 is not ready (phase Running, Ready=False)", ex.Message, StringComparison.Ordinal);
     }
