@@ -120,7 +120,7 @@ internal static class ForgetCommand
             bool dry = parse.GetValue(dryRun);
             if (parse.GetValue(prune))
             {
-                PruneFlags.Validate(pruneOptions, repo);
+                pruneOptions.EnsureSupportedBy(repo);
             }
 
             // Forget and prune under one exclusive lock, as restic's 'forget --prune' does: the library's operations

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using KubeBackup.Restic.Pruning;
-using KubeBackup.Restic.Repository;
 
 namespace KubeBackup.Cli.Commands;
 
@@ -31,16 +30,6 @@ internal sealed class PruneFlags
         RepackUncompressed = parse.GetValue(RepackUncompressed),
         DryRun = dryRun,
     };
-
-    /// <summary>Refuses what the repository cannot do before anything else happens (forget would otherwise remove
-    /// snapshots and only then learn that its prune cannot run).</summary>
-    public static void Validate(PruneOptions options, ResticRepository repository)
-    {
-        if (options.RepackUncompressed && !repository.SupportsCompression)
-        {
-            throw new CliException("--repack-uncompressed needs repository format 2; upgrade the repository first (restic migrate upgrade_repo_v2).");
-        }
-    }
 
     internal static double? ParseMaxUnused(string value)
     {

@@ -1,3 +1,6 @@
+using KubeBackup.Restic.Compression;
+using KubeBackup.Restic.Repository;
+
 namespace KubeBackup.Restic.Pruning;
 
 /// <summary>How aggressively prune reclaims space (restic's <c>prune</c> flags).</summary>
@@ -18,6 +21,24 @@ public sealed class PruneOptions
     /// then stored compressed even where zstd gains nothing (a few bytes more), so a second run finds nothing left to do.
     /// Trees are compressed by every prune of a format 2 repository, with or without this option.</summary>
     public bool RepackUncompressed { get; set; }
+
+    /// <summary>Throws if <paramref name="repository"/> cannot carry out these options (<see cref="RepackUncompressed"/>
+    /// on format 1 or with compression off). Prune checks this before it takes the lock; a caller that does other work
+    /// first (forget, then prune) checks it before that work.</summary>
+    /// <exception cref="RepositoryException">The options ask for what the repository cannot do.</exception>
+    public void EnsureSupportedBy(ResticRepository repository)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        if (RepackUncompressed && !repository.SupportsCompression)
+        {
+            throw new RepositoryException($"Repacking uncompressed data needs repository format 2; this repository is format {repository.Config.Version} (upgrade it first: restic migrate upgrade_repo_v2).");
+        }
+
+        if (RepackUncompressed && repository.Options.Compression == CompressionMode.Off)
+        {
+            throw new RepositoryException("Repacking uncompressed data needs compression: it is off for this repository handle.");
+        }
+    }
 
     /// <summary>Only compute and return the plan; change nothing.</summary>
     public bool DryRun { get; set; }

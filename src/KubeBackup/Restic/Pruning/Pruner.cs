@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using KubeBackup.Restic.Compression;
 using KubeBackup.Restic.Index;
 using KubeBackup.Restic.Json;
 using KubeBackup.Restic.Locking;
@@ -53,20 +52,8 @@ internal sealed class Pruner
 
     public async Task<PruneResult> RunAsync(CancellationToken cancellationToken)
     {
-        if (_options.RepackUncompressed)
-        {
-            // Refused before the lock: nothing is touched when the request cannot be carried out.
-            if (!_repository.SupportsCompression)
-            {
-                throw new RepositoryException($"Repacking uncompressed data needs repository format 2; this repository is format {_repository.Config.Version} (upgrade it first: restic migrate upgrade_repo_v2).");
-            }
-
-            if (_repository.Options.Compression == CompressionMode.Off)
-            {
-                throw new RepositoryException("Repacking uncompressed data needs compression: it is off for this repository handle.");
-            }
-        }
-
+        // Refused before the lock: nothing is touched when the request cannot be carried out.
+        _options.EnsureSupportedBy(_repository);
         var clock = Stopwatch.StartNew();
         // Planning only reads, so it runs while the lock is confirmed; nothing is deleted or written before that.
         var (repoLock, owned) = await RepositoryLock.AcquireExclusiveForOperationAsync(_repository, _options.RetryLock, cancellationToken).ConfigureAwait(false);
