@@ -13,14 +13,15 @@ internal static class RestoreCommand
         var include = new Option<string[]>("--include", "-i") { Description = "include a pattern, exclude everything else (can be given several times)" };
         var exclude = new Option<string[]>("--exclude", "-e") { Description = "exclude a pattern (can be given several times)" };
         var noSparse = new Option<bool>("--no-sparse") { Description = "write zero runs instead of leaving holes" };
-        var command = new Command("restore", "Extract the data from a snapshot") { snapshot, target, include, exclude, noSparse };
+        var pageCache = new Option<bool>("--page-cache") { Description = "write large files through the page cache (default: past it, where the file system allows)" };
+        var command = new Command("restore", "Extract the data from a snapshot") { snapshot, target, include, exclude, noSparse, pageCache };
         selection.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var context = new CliContext(parse, global);
             await using var repo = await context.OpenAsync(ct);
             var snap = await repo.FindSnapshotAsync(parse.GetValue(snapshot)!, selection.Build(parse), ct);
-            var options = new RestoreOptions { Target = parse.GetValue(target)!, Sparse = !parse.GetValue(noSparse) };
+            var options = new RestoreOptions { Target = parse.GetValue(target)!, Sparse = !parse.GetValue(noSparse), BypassPageCache = !parse.GetValue(pageCache) };
             foreach (var x in parse.GetValue(include) ?? []) options.Includes.Add(x);
             foreach (var x in parse.GetValue(exclude) ?? []) options.Excludes.Add(x);
             context.Info($"restoring snapshot {snap.Id.ToShortString()} of {string.Join(", ", snap.Paths)} at {Formatting.Time(snap.Time)} to {options.Target}");

@@ -433,6 +433,45 @@ internal sealed class DirectoryHandle : IDisposable
         }
     }
 
+    /// <summary>
+    /// A second, write-only descriptor on a regular file at <paramref name="name"/> whose writes bypass the page cache
+    /// (<c>O_DIRECT</c>), provided it is the file <paramref name="sameAs"/> is open on (same device and inode: the name
+    /// is looked up again, and without following a symlink). <see langword="null"/> where the file system refuses
+    /// <c>O_DIRECT</c> or the name now holds something else; the caller then writes through <paramref name="sameAs"/>.
+    /// <paramref name="ioBlockSize"/> is the file system's preferred I/O size (<c>st_blksize</c>), which direct writes
+    /// should be aligned to.
+    /// </summary>
+    public unsafe SafeFileHandle? TryOpenForDirectWrite(ReadOnlySpan<byte> name, SafeFileHandle sameAs, out int ioBlockSize)
+    {
+        ioBlockSize = 0;
+        PosixNames.Validate(name);
+        ArgumentNullException.ThrowIfNull(sameAs);
+        Span<byte> scratch = stackalloc byte[NameScratch];
+        int fd;
+        fixed (byte* p = Terminate(name, scratch))
+        {
+            fd = OpenAnywhere(handle, p, O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC, 0);
+        }
+
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        var file = new SafeFileHandle(fd, ownsHandle: true);
+        var opened = PosixFile.StatRaw(file);
+        var expected = PosixFile.StatRaw(sameAs);
+        if (opened.DeviceMajor != expected.DeviceMajor || opened.DeviceMinor != expected.DeviceMinor || opened.Inode != expected.Inode
+            || (opened.Mode & 0xF000) != (uint)PosixFileKind.Regular)
+        {
+            file.Dispose();
+            return null;
+        }
+
+        ioBlockSize = (int)opened.BlockSize;
+        return file;
+    }
+
     /// <summary>Creates a symlink, replacing a non-directory at the name.</summary>
     /// <remarks>The target is stored as given and never resolved. An empty target fails with <c>ENOENT</c> (the
     /// kernel's answer) and one containing NUL with <c>EINVAL</c>: both are data from a snapshot, so they are

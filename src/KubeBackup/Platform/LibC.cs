@@ -23,6 +23,7 @@ internal static unsafe partial class LibC
     internal const int ENOENT = 2;
     internal const int ESRCH = 3;
     internal const int EINTR = 4;
+    internal const int EIO = 5;
     internal const int ENXIO = 6;
     internal const int EACCES = 13;
     internal const int EEXIST = 17;
@@ -52,6 +53,9 @@ internal static unsafe partial class LibC
     private static readonly bool ArmOpenFlags = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
     internal static readonly int O_DIRECTORY = ArmOpenFlags ? 0x4000 : 0x10000;
     internal static readonly int O_NOFOLLOW = ArmOpenFlags ? 0x8000 : 0x20000;
+
+    // O_DIRECT trades places with O_DIRECTORY on arm64 as well: x86_64's O_DIRECT bit is arm64's O_DIRECTORY.
+    internal static readonly int O_DIRECT = ArmOpenFlags ? 0x10000 : 0x4000;
 
     // __O_TMPFILE | O_DIRECTORY: an unnamed file in the given folder.
     internal static readonly int O_TMPFILE = 0x400000 | O_DIRECTORY;
@@ -221,6 +225,9 @@ internal static unsafe partial class LibC
     // fcntl is variadic too; F_GETFL/F_SETFL take (and ignore, for F_GETFL) one int.
     [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
     internal static partial int FCntl(SafeFileHandle fd, int command, int argument);
+
+    [LibraryImport(Library, EntryPoint = "pwrite", SetLastError = true)]
+    internal static partial nint PWrite(SafeFileHandle fd, byte* buffer, nuint count, long offset);
 
     [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
     internal static partial int FTruncate(SafeFileHandle fd, long length);

@@ -185,7 +185,11 @@ internal static class PosixFile
     }
 
     /// <summary><c>fstat</c> of an open file.</summary>
-    public static unsafe FileStatus Stat(SafeFileHandle file)
+    public static FileStatus Stat(SafeFileHandle file) => ToFileStatus(StatRaw(file));
+
+    /// <summary>The kernel's <c>statx</c> record of an open file, for the fields <see cref="FileStatus"/> leaves out
+    /// (the preferred I/O block size).</summary>
+    internal static unsafe Statx StatRaw(SafeFileHandle file)
     {
         ArgumentNullException.ThrowIfNull(file);
         Statx buffer;
@@ -198,7 +202,41 @@ internal static class PosixFile
             }
         }
 
-        return ToFileStatus(buffer);
+        return buffer;
+    }
+
+    /// <summary>Writes all of <paramref name="data"/> at <paramref name="offset"/> (<c>pwrite</c>, continued after a
+    /// short write or EINTR). Returns 0, or the error number of the write that failed, for callers that can fall back
+    /// (EINVAL from an <c>O_DIRECT</c> descriptor whose alignment the device does not accept).</summary>
+    internal static unsafe int TryWriteAll(SafeFileHandle file, ReadOnlySpan<byte> data, long offset)
+    {
+        fixed (byte* start = data)
+        {
+            int done = 0;
+            while (done < data.Length)
+            {
+                nint n = PWrite(file, start + done, (nuint)(data.Length - done), offset + done);
+                if (n < 0)
+                {
+                    int errno = PosixNames.LastErrno();
+                    if (errno == EINTR)
+                    {
+                        continue;
+                    }
+
+                    return errno;
+                }
+
+                if (n == 0)
+                {
+                    return EIO;
+                }
+
+                done += (int)n;
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>Sets the size of an open file (<c>ftruncate</c>); growing it leaves a hole.</summary>

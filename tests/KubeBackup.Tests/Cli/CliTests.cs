@@ -171,6 +171,41 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Restore_writes_large_files_past_the_page_cache_unless_given_page_cache()
+    {
+        // On the disk the tests run from (not a tmpfs /tmp, where the cache is the file itself).
+        string root = PageCache.NewFolderOnDisk("kb-cli-cache");
+        try
+        {
+            var repo = Path.Combine(root, "repo");
+            var source = Path.Combine(root, "src");
+            SimpleTree.Create(source, bigFileBytes: 4 * 1024 * 1024);
+            var env = Env(repo);
+            Assert.Equal(0, (await CliRunner.RunAsync(env, "init")).ExitCode);
+            Assert.Equal(0, (await CliRunner.RunAsync(env, "backup", source)).ExitCode);
+
+            var resident = new Dictionary<bool, long>();
+            foreach (bool pageCache in new[] { false, true })
+            {
+                string target = Path.Combine(root, pageCache ? "cached" : "direct");
+                string[] args = pageCache ? ["restore", "latest", "--target", target, "--page-cache"] : ["restore", "latest", "--target", target];
+                var restore = await CliRunner.RunAsync(env, args);
+                Assert.True(restore.ExitCode == 0, restore.StandardError);
+                string restored = Path.Combine(target, source.TrimStart('/'));
+                resident[pageCache] = await PageCache.ResidentBytesAsync(Path.Combine(restored, "big.bin"));
+                Assert.Equal(SimpleTree.Describe(source), SimpleTree.Describe(restored));
+            }
+
+            Assert.True(resident[true] >= 3 * 1024 * 1024, $"--page-cache should leave the file cached: {resident[true]} bytes");
+            Assert.True(resident[false] <= 64 * 4096, $"by default the file should bypass the cache: {resident[false]} bytes");
+        }
+        finally
+        {
+            TestTree.Delete(root);
+        }
+    }
+
+    [Fact]
     public async Task Missing_repository_and_missing_password_are_fatal()
     {
         using var dir = new TempDirectory();

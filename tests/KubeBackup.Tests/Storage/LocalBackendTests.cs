@@ -42,7 +42,7 @@ public class LocalBackendTests
         // files out. Once flushed, a durable commit drops them; a non-durable one (tests) leaves them, which shows the
         // measurement (util-linux fincore, resident bytes of a file) can see them. On a disk, not in tmpfs, where the
         // cache is the file itself.
-        string root = Path.Combine(AppContext.BaseDirectory, $"kb-cache-{Guid.NewGuid():N}");
+        string root = PageCache.NewFolderOnDisk("kb-cache");
         try
         {
             var data = new byte[4 << 20];
@@ -59,9 +59,7 @@ public class LocalBackendTests
                 staging.CommitStagingFile(file, new FileHandle(FileType.Pack, Id));
                 string path = backend.PathOf(new FileHandle(FileType.Pack, Id));
                 Assert.Equal(data.Length, new FileInfo(path).Length);
-                var (exitCode, output) = await ProcessRun.RunAsync("fincore", "--bytes", "--noheadings", "--output", "RES", path);
-                Assert.True(exitCode == 0, output);
-                resident[durable] = long.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                resident[durable] = await PageCache.ResidentBytesAsync(path);
             }
 
             Assert.True(resident[false] > 0, $"the non-durable pack should still be cached: {resident[false]} bytes");

@@ -1,3 +1,4 @@
+using KubeBackup.Restic.Chunking;
 using KubeBackup.Restic.Crypto;
 using KubeBackup.Restic.Repository;
 using KubeBackup.Storage.Local;
@@ -20,9 +21,13 @@ public static class TestRepository
         PackSize = packSize ?? 4 * 1024 * 1024,
     };
 
-    public static Task<ResticRepository> InitAsync(string path, int version = 2, ResticRepositoryOptions? options = null) =>
+    /// <summary>restic's own test polynomial (irreducible, degree 53), for tests whose chunk boundaries must not
+    /// depend on the random polynomial a new repository gets.</summary>
+    public static readonly ChunkerPolynomial FixedPolynomial = new(0x3DA3358B4DC173);
+
+    public static Task<ResticRepository> InitAsync(string path, int version = 2, ResticRepositoryOptions? options = null, ChunkerPolynomial? polynomial = null) =>
         ResticRepository.InitAsync(new LocalBackend(new LocalBackendOptions { Path = path, Durable = false }), Password,
-            new RepositoryInitOptions { Version = version, KeyDerivation = FastKdf }, options ?? Options());
+            new RepositoryInitOptions { Version = version, KeyDerivation = FastKdf, ChunkerPolynomial = polynomial }, options ?? Options());
 
     public static Task<ResticRepository> OpenAsync(string path, ResticRepositoryOptions? options = null, string password = Password) =>
         ResticRepository.OpenAsync(new LocalBackend(new LocalBackendOptions { Path = path, Durable = false }), password, options ?? Options());
