@@ -94,6 +94,9 @@ tool_cmd() {
 measure() {
   local op="$1" tool="$2" run="$3" repo="$4"; shift 4
   local log="$LOGS/$op-$tool-$run.log" tf="$LOGS/$op-$tool-$run.time"
+  # No dirty pages left over from the command before (the other tool's restore or backup): their writeback would run
+  # inside this command's time, on the same two cores.
+  sync
   # shellcheck disable=SC2046
   if ! "$TIME" -f '%e %M %U %S' -o "$tf" $(tool_cmd "$tool") -r "$repo" "$@" >"$log" 2>&1; then
     echo "FAILED: $op $tool run $run (exit code in $log):" >&2
