@@ -459,17 +459,24 @@ internal sealed class DirectoryHandle : IDisposable
         }
 
         var file = new SafeFileHandle(fd, ownsHandle: true);
-        var opened = PosixFile.StatRaw(file);
-        var expected = PosixFile.StatRaw(sameAs);
-        if (opened.DeviceMajor != expected.DeviceMajor || opened.DeviceMinor != expected.DeviceMinor || opened.Inode != expected.Inode
-            || (opened.Mode & 0xF000) != (uint)PosixFileKind.Regular)
+        try
         {
-            file.Dispose();
-            return null;
+            var opened = PosixFile.StatRaw(file);
+            var expected = PosixFile.StatRaw(sameAs);
+            if (opened.DeviceMajor == expected.DeviceMajor && opened.DeviceMinor == expected.DeviceMinor && opened.Inode == expected.Inode
+                && (opened.Mode & 0xF000) == (uint)PosixFileKind.Regular)
+            {
+                ioBlockSize = (int)opened.BlockSize;
+                return file;
+            }
+        }
+        catch (PosixException)
+        {
+            // Treated like a refusal: the caller writes through the descriptor it has.
         }
 
-        ioBlockSize = (int)opened.BlockSize;
-        return file;
+        file.Dispose();
+        return null;
     }
 
     /// <summary>Creates a symlink, replacing a non-directory at the name.</summary>
