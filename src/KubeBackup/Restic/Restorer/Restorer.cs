@@ -19,8 +19,9 @@ namespace KubeBackup.Restic.Restorer;
 /// name at a time, and never follows a symlink at that name, so no name in a snapshot ('..', 'a/b', '/etc/x') and no
 /// symlink restored (or planted) earlier can lead a write outside the target. Blobs are fetched and written in
 /// parallel, several per large file, and the blobs of several files are handed out in turn so that different files are
-/// written side by side; zero runs stay holes; folders get their modes and times last, deepest first, so
-/// restoring their contents does not disturb them.
+/// written side by side; files of 1 MiB or more go past the page cache (<see cref="DirectFileWriter"/>); zero runs
+/// stay holes; folders get their modes and times last, deepest first, so restoring their contents does not disturb
+/// them.
 /// </summary>
 internal sealed class Restorer
 {
