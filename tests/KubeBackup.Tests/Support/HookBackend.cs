@@ -3,7 +3,7 @@ using KubeBackup.Storage;
 
 namespace KubeBackup.Tests.Support;
 
-/// <summary>A backend that passes everything to another one and lets a test act before each save or removal (count, cancel, fail).</summary>
+/// <summary>A backend that passes everything to another one and lets a test act before each save, read or removal (count, cancel, fail).</summary>
 public sealed class HookBackend(IBackend inner) : IBackend
 {
     public Func<FileHandle, Task>? BeforeSave { get; set; }
@@ -30,8 +30,14 @@ public sealed class HookBackend(IBackend inner) : IBackend
         await inner.SaveAsync(handle, content, cancellationToken);
     }
 
-    public ValueTask ReadAsync(FileHandle handle, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
-        inner.ReadAsync(handle, offset, destination, cancellationToken);
+    /// <summary>Called before each ranged read (count them).</summary>
+    public Action<FileHandle, long, int>? BeforeRead { get; set; }
+
+    public ValueTask ReadAsync(FileHandle handle, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        BeforeRead?.Invoke(handle, offset, destination.Length);
+        return inner.ReadAsync(handle, offset, destination, cancellationToken);
+    }
 
     public Task<Stream> OpenReadAsync(FileHandle handle, long offset = 0, long length = -1, CancellationToken cancellationToken = default) =>
         inner.OpenReadAsync(handle, offset, length, cancellationToken);

@@ -373,48 +373,9 @@ public sealed partial class ResticRepository : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Reads a blob into a buffer rented from <paramref name="pool"/> and opens it there: an uncompressed blob (data
-    /// that did not shrink) is decrypted where it was read, so it costs one buffer and no copy; a compressed one is
-    /// decompressed into a second buffer. The caller returns <c>Buffer</c> to the pool; the plaintext is
-    /// <c>Buffer[Offset..Offset + location.PlaintextLength]</c>.
-    /// </summary>
-    internal async Task<(byte[] Buffer, int Offset)> LoadBlobPooledAsync(ResticId id, BlobLocation location, ArrayPool<byte> pool, CancellationToken cancellationToken)
-    {
-        var handle = new FileHandle(FileType.Pack, location.PackId.ToString());
-        var stored = pool.Rent((int)location.Length);
-        bool handedOver = false;
-        try
-        {
-            await Backend.ReadAsync(handle, location.Offset, stored.AsMemory(0, (int)location.Length), cancellationToken).ConfigureAwait(false);
-            if (!location.IsCompressed)
-            {
-                OpenBlobInPlace(id, location, stored.AsSpan(0, (int)location.Length), [], handle.RelativePath);
-                handedOver = true;
-                return (stored, CryptoKey.IvSize);
-            }
-
-            var plaintext = pool.Rent((int)location.PlaintextLength);
-            try
-            {
-                OpenBlobInPlace(id, location, stored.AsSpan(0, (int)location.Length), plaintext.AsSpan(0, (int)location.PlaintextLength), handle.RelativePath);
-            }
-            catch
-            {
-                pool.Return(plaintext);
-                throw;
-            }
-
-            return (plaintext, 0);
-        }
-        finally
-        {
-            if (!handedOver)
-            {
-                pool.Return(stored);
-            }
-        }
-    }
+    /// <summary>Reads part of a pack: the restorer fetches the blobs of several small files in one read.</summary>
+    internal ValueTask ReadPackRangeAsync(ResticId pack, long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
+        Backend.ReadAsync(new FileHandle(FileType.Pack, pack.ToString()), offset, destination, cancellationToken);
 
     /// <summary>Decrypts (in place), decompresses and verifies one stored blob into <paramref name="destination"/>.</summary>
     internal void OpenBlob(ResticId id, BlobLocation location, Span<byte> stored, Span<byte> destination, string fileName)

@@ -9,6 +9,7 @@ using KubeBackup.Restic.Index;
 using KubeBackup.Restic.Locking;
 using KubeBackup.Restic.Model;
 using KubeBackup.Restic.Repository;
+using KubeBackup.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -35,7 +36,8 @@ internal sealed class Restorer
     private readonly Dictionary<(ulong Device, ulong Inode), byte[][]> _firstLinks = [];
     private readonly List<(byte[][] Dir, byte[] Name, byte[][] Original, string Path)> _pendingLinks = [];
     private string _target = "";
-    private Channel<BlobJob> _jobs = null!;
+    private Channel<PackRange<BlobTarget>> _jobs = null!;
+    private readonly PackRangeBatcher<BlobTarget> _smallFiles = new();
     // The restore's own buffers: ArrayPool.Shared would keep megabyte buffers per thread that returned one, several
     // times what is ever in flight. This pool keeps at most the busiest moment's worth and goes with the restore.
     private ArrayPool<byte> _buffers = null!;
@@ -89,7 +91,8 @@ internal sealed class Restorer
         public bool CompleteOne() => Interlocked.Decrement(ref _remaining) == 0;
     }
 
-    private readonly record struct BlobJob(FileState File, ResticId Id, BlobLocation Location, long Offset);
+    /// <summary>Where one blob's plaintext goes: a file and the offset in it.</summary>
+    private readonly record struct BlobTarget(FileState File, long Offset);
 
     /// <summary>A file of several blobs whose jobs are being handed out, alternating with other such files.</summary>
     private sealed class MultiBlobFile(FileState state, IReadOnlyList<ResticId> content, BlobLocation[] locations)
@@ -145,7 +148,9 @@ internal sealed class Restorer
         using var root = DirectoryHandle.Open(target);
 
         int workers = _options.Concurrency ?? Math.Max(4, _repository.Options.Parallelism * 2);
-        _jobs = Channel.CreateBounded<BlobJob>(new BoundedChannelOptions(workers * 4) { SingleWriter = true });
+        // Every blob queued is a file held open, and a range of small files holds up to PackRangeBatcher's limit:
+        // the queue stays short so the restore keeps a few hundred files open at most, well below a 1024 limit.
+        _jobs = Channel.CreateBounded<PackRange<BlobTarget>>(new BoundedChannelOptions(workers * 2) { SingleWriter = true });
         _multiBlobFilesAtOnce = workers;
         _buffers = ArrayPool<byte>.Create(16 << 20, maxArraysPerBucket: (workers * 2) + 2);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -158,6 +163,7 @@ internal sealed class Restorer
         {
             var tree = await _repository.LoadTreeAsync(snapshot.Tree, cts.Token).ConfigureAwait(false);
             await RestoreTreeAsync(rootDir, top, tree, [], "", cts.Token).ConfigureAwait(false);
+            await QueueAsync(_smallFiles.Flush(), cts.Token).ConfigureAwait(false);
             await DrainMultiBlobFilesAsync(0, cts.Token).ConfigureAwait(false);
             rootDir.Release();
             _jobs.Writer.TryComplete();
@@ -368,8 +374,21 @@ internal sealed class Restorer
             return;
         }
 
-        await _jobs.Writer.WriteAsync(new BlobJob(state, content[0], locations[0], 0), ct).ConfigureAwait(false);
+        // A file of one blob waits for others in the same pack, to be fetched with them in one read.
+        await QueueAsync(_smallFiles.Add(new BlobRead<BlobTarget>(content[0], locations[0], new BlobTarget(state, 0))), ct).ConfigureAwait(false);
     }
+
+    private async Task QueueAsync(IReadOnlyList<PackRange<BlobTarget>> ranges, CancellationToken ct)
+    {
+        foreach (var range in ranges)
+        {
+            await _jobs.Writer.WriteAsync(range, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A range of one blob, for the blobs of large files (each already about a megabyte).</summary>
+    private static PackRange<BlobTarget> Single(ResticId id, BlobLocation location, BlobTarget target) =>
+        new(location.PackId, location.Offset, (int)location.Length, [new BlobRead<BlobTarget>(id, location, target)]);
 
     /// <summary>A writer past the page cache for a new file of <paramref name="size"/> bytes, where the options, the
     /// size and the file system allow one; the file then gets its length at once, so direct writes fill it in place
@@ -421,7 +440,7 @@ internal sealed class Restorer
             {
                 var file = _multiBlobFiles[i];
                 int n = file.Next++;
-                await _jobs.Writer.WriteAsync(new BlobJob(file.State, file.Content[n], file.Locations[n], file.Offset), ct).ConfigureAwait(false);
+                await _jobs.Writer.WriteAsync(Single(file.Content[n], file.Locations[n], new BlobTarget(file.State, file.Offset)), ct).ConfigureAwait(false);
                 file.Offset += file.Locations[n].PlaintextLength;
             }
 
@@ -432,65 +451,176 @@ internal sealed class Restorer
     private async Task WorkAsync(CancellationToken ct)
     {
         using var staging = new DirectFileWriter.Staging();
-        await foreach (var job in _jobs.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        await foreach (var range in _jobs.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            var file = job.File;
-            if (!file.Failed && !ct.IsCancellationRequested)
+            await RestoreRangeAsync(range, staging, ct).ConfigureAwait(false);
+            foreach (var read in range.Reads)
             {
-                int length = (int)job.Location.PlaintextLength;
-                byte[]? buffer = null;
+                if (read.Item.File.CompleteOne())
+                {
+                    FinishFile(read.Item.File);
+                }
+            }
+        }
+    }
+
+    /// <summary>Fetches one range of a pack and writes every blob in it to the files that need it. A failure fails
+    /// the files it concerns: all of the range's for a failed read, a blob's own for a damaged blob.</summary>
+    private async Task RestoreRangeAsync(PackRange<BlobTarget> range, DirectFileWriter.Staging staging, CancellationToken ct)
+    {
+        if (ct.IsCancellationRequested)
+        {
+            FailAll(range.Reads, null);
+            return;
+        }
+
+        if (range.Reads.All(r => r.Item.File.Failed))
+        {
+            return;
+        }
+
+        byte[] stored = _buffers.Rent(range.Length);
+        try
+        {
+            try
+            {
+                await _repository.ReadPackRangeAsync(range.Pack, range.Offset, stored.AsMemory(0, range.Length), ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or KubeBackupException)
+            {
+                FailAll(range.Reads, ex);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                FailAll(range.Reads, null);
+                return;
+            }
+
+            // Reads of the same blob are adjacent (the batcher sorts them): it is opened once, in place, and written to
+            // every file that holds it.
+            for (int i = 0; i < range.Reads.Length;)
+            {
+                int next = i + 1;
+                while (next < range.Reads.Length && range.Reads[next].Location == range.Reads[i].Location && range.Reads[next].Id == range.Reads[i].Id)
+                {
+                    next++;
+                }
+
+                RestoreBlob(range.Reads.AsSpan(i, next - i), stored.AsSpan((int)(range.Reads[i].Location.Offset - range.Offset), (int)range.Reads[i].Location.Length), staging);
+                i = next;
+            }
+        }
+        finally
+        {
+            _buffers.Return(stored);
+        }
+    }
+
+    private void RestoreBlob(ReadOnlySpan<BlobRead<BlobTarget>> reads, Span<byte> stored, DirectFileWriter.Staging staging)
+    {
+        var (id, location, _) = reads[0];
+        bool needed = false;
+        foreach (var read in reads)
+        {
+            needed |= !read.Item.File.Failed;
+        }
+
+        if (!needed)
+        {
+            return;
+        }
+
+        int length = (int)location.PlaintextLength;
+        byte[]? decompressed = location.IsCompressed ? _buffers.Rent(length) : null;
+        try
+        {
+            ReadOnlySpan<byte> data;
+            try
+            {
+                data = _repository.OpenBlobInPlace(id, location, stored, decompressed.AsSpan(0, decompressed is null ? 0 : length), PackFileName(location.PackId));
+            }
+            catch (KubeBackupException ex)
+            {
+                FailAll(reads, ex);
+                return;
+            }
+
+            // Zero blobs are left as holes; the file's length comes from its last blob or a truncate.
+            bool write = !_options.Sparse || data.IndexOfAnyExcept((byte)0) >= 0;
+            foreach (var read in reads)
+            {
+                var (file, offset) = read.Item;
+                if (file.Failed)
+                {
+                    continue;
+                }
+
                 try
                 {
-                    (buffer, int start) = await _repository.LoadBlobPooledAsync(job.Id, job.Location, _buffers, ct).ConfigureAwait(false);
-                    var data = buffer.AsSpan(start, length);
-                    // Zero blobs are left as holes; the final truncate gives the file its full length.
-                    if (!_options.Sparse || data.IndexOfAnyExcept((byte)0) >= 0)
+                    if (write)
                     {
-                        if (file.Direct is { } direct)
-                        {
-                            direct.Write(file.Handle, data, job.Offset, staging, file.Path);
-                            if (direct.Refused)
-                            {
-                                _directUnavailable = true;
-                            }
-                        }
-                        else
-                        {
-                            RandomAccess.Write(file.Handle, data, job.Offset);
-                        }
-
-                        if (job.Offset + length == file.Size)
-                        {
-                            file.TailWritten = true;
-                        }
+                        Write(file, data, offset, staging);
                     }
 
                     Interlocked.Add(ref _bytes, length);
                 }
-                catch (Exception ex) when (ex is IOException or KubeBackupException)
+                catch (IOException ex)
                 {
                     file.Failed = true;
                     AddError(file.Path, ex.Message, ex);
                 }
-                catch (OperationCanceledException)
-                {
-                    file.Failed = true;
-                }
-                finally
-                {
-                    if (buffer is not null)
-                    {
-                        _buffers.Return(buffer);
-                    }
-                }
             }
-
-            if (file.CompleteOne())
+        }
+        finally
+        {
+            if (decompressed is not null)
             {
-                FinishFile(file);
+                _buffers.Return(decompressed);
             }
         }
     }
+
+    private void Write(FileState file, ReadOnlySpan<byte> data, long offset, DirectFileWriter.Staging staging)
+    {
+        if (file.Direct is { } direct)
+        {
+            direct.Write(file.Handle, data, offset, staging, file.Path);
+            if (direct.Refused)
+            {
+                _directUnavailable = true;
+            }
+        }
+        else
+        {
+            RandomAccess.Write(file.Handle, data, offset);
+        }
+
+        if (offset + data.Length == file.Size)
+        {
+            file.TailWritten = true;
+        }
+    }
+
+    /// <summary>Marks the files of <paramref name="reads"/> failed, with the error once per file (none when
+    /// cancelled).</summary>
+    private void FailAll(ReadOnlySpan<BlobRead<BlobTarget>> reads, Exception? error)
+    {
+        foreach (var read in reads)
+        {
+            var file = read.Item.File;
+            if (!file.Failed)
+            {
+                file.Failed = true;
+                if (error is not null)
+                {
+                    AddError(file.Path, error.Message, error);
+                }
+            }
+        }
+    }
+
+    private static string PackFileName(ResticId pack) => new FileHandle(FileType.Pack, pack.ToString()).RelativePath;
 
     private void FinishFile(FileState file)
     {
