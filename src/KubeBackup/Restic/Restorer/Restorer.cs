@@ -103,6 +103,31 @@ internal sealed class Restorer
         public int Next;
         public long Offset;
         public bool Done => Next == Content.Count;
+
+        /// <summary>The file's next blobs as one range: those that follow each other in the same pack, as a backup
+        /// stores a file's chunks, up to <see cref="PackRangeBatcher{T}.MaxRangeBytes"/> (one blob if it is larger).</summary>
+        public PackRange<BlobTarget> TakeRange()
+        {
+            var first = Locations[Next];
+            long start = first.Offset, end = start;
+            var reads = new List<BlobRead<BlobTarget>>();
+            while (Next < Content.Count)
+            {
+                var location = Locations[Next];
+                if (reads.Count > 0 && (location.PackId != first.PackId || location.Offset != end
+                    || end + location.Length - start > PackRangeBatcher<BlobTarget>.MaxRangeBytes))
+                {
+                    break;
+                }
+
+                reads.Add(new BlobRead<BlobTarget>(Content[Next], location, new BlobTarget(State, Offset)));
+                end = location.Offset + location.Length;
+                Offset += location.PlaintextLength;
+                Next++;
+            }
+
+            return new PackRange<BlobTarget>(first.PackId, start, (int)(end - start), reads.ToArray());
+        }
     }
 
     private readonly List<MultiBlobFile> _multiBlobFiles = [];
@@ -386,10 +411,6 @@ internal sealed class Restorer
         }
     }
 
-    /// <summary>A range of one blob, for the blobs of large files (each already about a megabyte).</summary>
-    private static PackRange<BlobTarget> Single(ResticId id, BlobLocation location, BlobTarget target) =>
-        new(location.PackId, location.Offset, (int)location.Length, [new BlobRead<BlobTarget>(id, location, target)]);
-
     /// <summary>A writer past the page cache for a new file of <paramref name="size"/> bytes, where the options, the
     /// size and the file system allow one; the file then gets its length at once, so direct writes fill it in place
     /// instead of extending it.</summary>
@@ -421,9 +442,10 @@ internal sealed class Restorer
     }
 
     /// <summary>Adds a file of several blobs to the ones handing out jobs. Once <see cref="_multiBlobFilesAtOnce"/>
-    /// are, their jobs go out one from each in turn until one file is done; the walk then goes on, and the next such
-    /// file takes the free place. So the workers write several files side by side instead of queueing on the inode
-    /// lock of one.</summary>
+    /// are, their blobs go out a range from each in turn (the blobs that follow each other in a pack, up to 4 MiB)
+    /// until one file is done; the walk then goes on, and the next such file takes the free place. So the workers
+    /// write several files side by side instead of queueing on the inode lock of one, and fetch a large file with a
+    /// request per few blobs.</summary>
     private async Task EnqueueMultiBlobFileAsync(MultiBlobFile file, CancellationToken ct)
     {
         _multiBlobFiles.Add(file);
@@ -438,10 +460,7 @@ internal sealed class Restorer
         {
             for (int i = 0; i < _multiBlobFiles.Count; i++)
             {
-                var file = _multiBlobFiles[i];
-                int n = file.Next++;
-                await _jobs.Writer.WriteAsync(Single(file.Content[n], file.Locations[n], new BlobTarget(file.State, file.Offset)), ct).ConfigureAwait(false);
-                file.Offset += file.Locations[n].PlaintextLength;
+                await _jobs.Writer.WriteAsync(_multiBlobFiles[i].TakeRange(), ct).ConfigureAwait(false);
             }
 
             _multiBlobFiles.RemoveAll(f => f.Done);

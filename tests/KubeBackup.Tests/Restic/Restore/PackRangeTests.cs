@@ -104,6 +104,49 @@ public class PackRangeTests
     }
 
     [Fact]
+    public async Task A_large_file_is_fetched_a_few_consecutive_blobs_per_read()
+    {
+        using var dir = new TempDirectory();
+        var source = dir.Combine("src");
+        Directory.CreateDirectory(source);
+        var data = new byte[24 << 20];
+        new Random(37).NextBytes(data);
+        await File.WriteAllBytesAsync(Path.Combine(source, "large.bin"), data);
+        var repoPath = dir.Combine("repo");
+        Snapshot snapshot;
+        // One saver, so the file's chunks are stored one after another (with several, neighbours may go to different
+        // packs); a fixed polynomial, so the chunks are the same every run.
+        var single = TestRepository.Options();
+        single.Parallelism = 1;
+        await using (var writer = await TestRepository.InitAsync(repoPath, options: single, polynomial: TestRepository.FixedPolynomial))
+        {
+            var options = new BackupOptions();
+            options.Paths.Add(source);
+            snapshot = (await writer.BackupAsync(options)).Snapshot;
+        }
+
+        var backend = new HookBackend(new LocalBackend(new LocalBackendOptions { Path = repoPath, Durable = false }));
+        await using var repo = await ResticRepository.OpenAsync(backend, TestRepository.Password, TestRepository.Options());
+        int blobs = (await repo.FindNodeAsync(snapshot, source + "/large.bin")).Content!.Count;
+        int dataReads = 0;
+        backend.BeforeRead = (handle, _, length) =>
+        {
+            // The file's chunks are at least 512 KiB (but the last); the trees on the way to it a few hundred bytes.
+            if (handle.Type == FileType.Pack && length >= 128 * 1024)
+            {
+                Interlocked.Increment(ref dataReads);
+            }
+        };
+        var restore = await repo.RestoreAsync(snapshot, new RestoreOptions { Target = dir.Combine("out") });
+
+        Assert.True(restore.IsComplete, string.Join("\n", restore.Errors));
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(dir.Combine("out"), source.TrimStart('/'), "large.bin")));
+        Assert.True(blobs >= 12, $"the test needs a file of many blobs ({blobs})");
+        // Ranges of up to 4 MiB in 4 MiB packs: two or three chunks per read here, one each before.
+        Assert.True(dataReads * 3 <= blobs * 2, $"{dataReads} reads for {blobs} chunks");
+    }
+
+    [Fact]
     public async Task A_damaged_blob_fails_only_the_files_that_hold_it_not_its_neighbours_in_the_range()
     {
         using var dir = new TempDirectory();
