@@ -29,6 +29,7 @@ internal sealed class DirectFileWriter : IDisposable
 
     private const int PageSize = 4096;
 
+    // The direct descriptor, closed only by Dispose; _direct is the same until a write is refused, then null.
     private readonly SafeFileHandle _handle;
     private readonly long _alignment;
     private SafeFileHandle? _direct;
@@ -41,7 +42,7 @@ internal sealed class DirectFileWriter : IDisposable
     }
 
     /// <summary>Whether a direct write was refused and the file went on through the page cache.</summary>
-    public bool Refused { get; private set; }
+    public bool Refused => Volatile.Read(ref _direct) is null;
 
     /// <summary>A writer for the file <paramref name="file"/> is open on (at <paramref name="name"/> in
     /// <paramref name="dir"/>), or <see langword="null"/> where its file system does not take <c>O_DIRECT</c>.</summary>
@@ -102,7 +103,6 @@ internal sealed class DirectFileWriter : IDisposable
             if (errno == LibC.EINVAL)
             {
                 Volatile.Write(ref _direct, null);
-                Refused = true;
                 RandomAccess.Write(buffered, data[(int)(position - offset)..(int)(last - offset)], position);
                 return;
             }

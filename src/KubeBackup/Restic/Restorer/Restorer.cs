@@ -517,7 +517,8 @@ internal sealed class Restorer
             }
 
             // Reads of the same blob are adjacent (the batcher sorts them): it is opened once, in place, and written to
-            // every file that holds it.
+            // every file that holds it. The pack's name is for error messages, made once per range.
+            string packFile = new FileHandle(FileType.Pack, range.Pack.ToString()).RelativePath;
             for (int i = 0; i < range.Reads.Length;)
             {
                 int next = i + 1;
@@ -526,7 +527,7 @@ internal sealed class Restorer
                     next++;
                 }
 
-                RestoreBlob(range.Reads.AsSpan(i, next - i), stored.AsSpan((int)(range.Reads[i].Location.Offset - range.Offset), (int)range.Reads[i].Location.Length), staging);
+                RestoreBlob(range.Reads.AsSpan(i, next - i), stored.AsSpan((int)(range.Reads[i].Location.Offset - range.Offset), (int)range.Reads[i].Location.Length), packFile, staging);
                 i = next;
             }
         }
@@ -536,7 +537,7 @@ internal sealed class Restorer
         }
     }
 
-    private void RestoreBlob(ReadOnlySpan<BlobRead<BlobTarget>> reads, Span<byte> stored, DirectFileWriter.Staging staging)
+    private void RestoreBlob(ReadOnlySpan<BlobRead<BlobTarget>> reads, Span<byte> stored, string packFile, DirectFileWriter.Staging staging)
     {
         var (id, location, _) = reads[0];
         bool needed = false;
@@ -557,7 +558,7 @@ internal sealed class Restorer
             ReadOnlySpan<byte> data;
             try
             {
-                data = _repository.OpenBlobInPlace(id, location, stored, decompressed.AsSpan(0, decompressed is null ? 0 : length), PackFileName(location.PackId));
+                data = _repository.OpenBlobInPlace(id, location, stored, decompressed.AsSpan(0, decompressed is null ? 0 : length), packFile);
             }
             catch (KubeBackupException ex)
             {
@@ -638,8 +639,6 @@ internal sealed class Restorer
             }
         }
     }
-
-    private static string PackFileName(ResticId pack) => new FileHandle(FileType.Pack, pack.ToString()).RelativePath;
 
     private void FinishFile(FileState file)
     {
